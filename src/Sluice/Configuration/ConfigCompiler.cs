@@ -55,6 +55,11 @@ public sealed class ConfigCompiler
     public ConfigCompileResult Compile(ConfigDocument document)
     {
         Main = new ConfScope(DirectiveContext.Main, null, new SourceLocation(document.MainPath, 1));
+        foreach (var hook in _table.CompileHooks)
+        {
+            hook(this);
+        }
+
         try
         {
             WalkNodes(document.CommandLine, Main);

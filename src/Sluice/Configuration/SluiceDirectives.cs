@@ -14,6 +14,20 @@ public static class SluiceDirectives
     {
         var table = new DirectiveTable();
         Core.CoreDirectives.Register(table);
+        Http.Configuration.HttpCoreDirectives.Register(table);
+        Logging.Configuration.LogDirectives.Register(table);
+        Upstreams.Configuration.UpstreamDirectives.Register(table);
+        Access.AccessDirectives.Register(table);
+        LimitReq.LimitReqDirectives.Register(table);
+        Geo.GeoDirectives.Register(table);
+        Map.MapDirectives.Register(table);
+        SplitClients.SplitClientsDirectives.Register(table);
+        Rewrite.RewriteDirectives.Register(table);
+        Ssl.SslDirectives.Register(table);
+        Proxy.Configuration.ProxyDirectives.Register(table);
+        StubStatus.StubStatusDirectives.Register(table);
+        Gzip.GzipDirectives.Register(table);
+        Headers.HeadersDirectives.Register(table);
         return table;
     }
 }

@@ -34,6 +34,13 @@ public sealed class DirectiveTable
         return _frozen.TryGetValue(name, out var specs) ? specs : [];
     }
 
+    private readonly List<Action<ConfigCompiler>> _compileHooks = [];
+
+    /// <summary>Work a feature needs at the start of every compilation (e.g. registering checks that run even if none of its directives appear).</summary>
+    public void OnCompile(Action<ConfigCompiler> hook) => _compileHooks.Add(hook);
+
+    internal IReadOnlyList<Action<ConfigCompiler>> CompileHooks => _compileHooks;
+
     /// <summary>Every row, for documentation and <c>-V</c>.</summary>
     public IEnumerable<DirectiveSpec> All => _building.Values.SelectMany(l => l);
 }

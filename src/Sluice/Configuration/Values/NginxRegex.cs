@@ -1,0 +1,276 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Sluice.Configuration.Syntax;
+
+namespace Sluice.Configuration.Values;
+
+/// <summary>
+/// Compiles the PCRE patterns of nginx configurations (locations, server names, map, if) into .NET
+/// regexes once, at load: PCRE-only syntax is translated (<c>(?P&lt;name&gt;</c>, <c>(?P=name)</c>,
+/// possessive quantifiers), and a pattern that does not compile fails with the message nginx prints
+/// (<c>pcre2_compile() failed: missing closing parenthesis in "^/(a"</c>).
+/// </summary>
+public static class NginxRegex
+{
+    /// <summary>Compiles <paramref name="pattern"/>; <paramref name="caseless"/> is nginx's <c>~*</c>.</summary>
+    public static Regex Compile(string pattern, bool caseless, SourceLocation location)
+    {
+        var options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+        if (caseless)
+        {
+            options |= RegexOptions.IgnoreCase;
+        }
+
+        var translated = Translate(pattern);
+        var duplicate = FindDuplicateGroupName(pattern);
+        if (duplicate >= 0)
+        {
+            throw Failure("two named subpatterns have the same name (PCRE2_DUPNAMES not set)", pattern, duplicate, location);
+        }
+
+        try
+        {
+            return new Regex(translated, options, TimeSpan.FromSeconds(1));
+        }
+        catch (RegexParseException e)
+        {
+            var (message, offset) = Describe(e, pattern);
+            throw Failure(message, pattern, offset, location);
+        }
+    }
+
+    /// <summary>Number of capture groups (for <c>$1</c>…<c>$9</c> checks).</summary>
+    public static int CaptureCount(Regex regex) => regex.GetGroupNumbers().Length - 1;
+
+    private static ConfigException Failure(string message, string pattern, int offset, SourceLocation location)
+    {
+        var text = offset < 0 || offset >= pattern.Length
+            ? $"pcre2_compile() failed: {message} in \"{pattern}\""
+            : $"pcre2_compile() failed: {message} in \"{pattern}\" at \"{pattern[offset..]}\"";
+        return new ConfigException(text, location);
+    }
+
+    /// <summary>PCRE2's wording for the errors operators actually make; anything else keeps .NET's text.</summary>
+    private static (string Message, int Offset) Describe(RegexParseException e, string pattern)
+    {
+        return e.Error switch
+        {
+            RegexParseError.InsufficientClosingParentheses => ("missing closing parenthesis", pattern.Length),
+            RegexParseError.InsufficientOpeningParentheses => ("unmatched closing parenthesis", UnmatchedClose(pattern)),
+            RegexParseError.QuantifierAfterNothing => ("quantifier does not follow a repeatable item", Math.Max(0, e.Offset - 1)),
+            RegexParseError.NestedQuantifiersNotParenthesized => ("quantifier does not follow a repeatable item", Math.Max(0, e.Offset - 1)),
+            RegexParseError.UnterminatedBracket => ("missing terminating ] for character class", pattern.Length),
+            RegexParseError.ReversedQuantifierRange => ("numbers out of order in {} quantifier", Math.Max(0, e.Offset - 1)),
+            RegexParseError.QuantifierOrCaptureGroupOutOfRange => ("number too big in {} quantifier", Math.Max(0, e.Offset - 1)),
+            RegexParseError.InvalidGroupingConstruct => ("unrecognized character after (? or (?-", Math.Max(0, e.Offset - 1)),
+            RegexParseError.UndefinedNamedReference or RegexParseError.UndefinedNumberedReference => ("reference to non-existent subpattern", Math.Max(0, e.Offset - 1)),
+            RegexParseError.UnescapedEndingBackslash => ("\\ at end of pattern", pattern.Length),
+            RegexParseError.ReversedCharacterRange => ("range out of order in character class", Math.Max(0, e.Offset - 1)),
+            _ => (FirstSentence(e.Message), Math.Max(0, e.Offset)),
+        };
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var colon = message.LastIndexOf(" - ", StringComparison.Ordinal);
+        return (colon >= 0 ? message[(colon + 3)..] : message).TrimEnd('.');
+    }
+
+    private static int UnmatchedClose(string pattern)
+    {
+        var depth = 0;
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\')
+            {
+                i++;
+                continue;
+            }
+
+            if (inClass)
+            {
+                inClass = c != ']';
+                continue;
+            }
+
+            switch (c)
+            {
+                case '[':
+                    inClass = true;
+                    break;
+                case '(':
+                    depth++;
+                    break;
+                case ')' when depth == 0:
+                    return i;
+                case ')':
+                    depth--;
+                    break;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Offset just after the second definition of a repeated group name, or -1.</summary>
+    private static int FindDuplicateGroupName(string pattern)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var i = 0;
+        while ((i = pattern.IndexOf("(?", i, StringComparison.Ordinal)) >= 0)
+        {
+            if (i > 0 && pattern[i - 1] == '\\')
+            {
+                i += 2;
+                continue;
+            }
+
+            var start = i + 2;
+            if (start < pattern.Length && pattern[start] == 'P')
+            {
+                start++;
+            }
+
+            if (start < pattern.Length && pattern[start] is '<' or '\'' && start + 1 < pattern.Length && pattern[start + 1] is not '=' and not '!')
+            {
+                var close = pattern[start] == '<' ? '>' : '\'';
+                var end = pattern.IndexOf(close, start + 1);
+                if (end > start && !seen.Add(pattern[(start + 1)..end]))
+                {
+                    return end + 1;
+                }
+            }
+
+            i += 2;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Rewrites PCRE-only constructs into their .NET equivalents.</summary>
+    internal static string Translate(string pattern)
+    {
+        if (!pattern.Contains("(?P", StringComparison.Ordinal) && !HasPossessive(pattern))
+        {
+            return pattern;
+        }
+
+        var sb = new StringBuilder(pattern.Length + 8);
+        var inClass = false;
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                sb.Append(c).Append(pattern[++i]);
+                continue;
+            }
+
+            if (inClass)
+            {
+                inClass = c != ']';
+                sb.Append(c);
+                continue;
+            }
+
+            if (c == '[')
+            {
+                inClass = true;
+                sb.Append(c);
+                continue;
+            }
+
+            if (c == '(' && string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0)
+            {
+                sb.Append("(?<");
+                i += 3;
+                continue;
+            }
+
+            if (c == '(' && string.CompareOrdinal(pattern, i, "(?P=", 0, 4) == 0)
+            {
+                var end = pattern.IndexOf(')', i);
+                if (end > i)
+                {
+                    sb.Append("\\k<").Append(pattern, i + 4, end - i - 4).Append('>');
+                    i = end;
+                    continue;
+                }
+            }
+
+            // X*+ X++ X?+ X{n}+ : possessive, i.e. an atomic group around the quantified item.
+            if (c == '+' && i > 0 && pattern[i - 1] is '*' or '+' or '?' or '}' && sb.Length > 0 && IsQuantifierEnd(pattern, i - 1))
+            {
+                WrapLastQuantifiedAtom(sb);
+                continue;
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool HasPossessive(string pattern) =>
+        pattern.Contains("++", StringComparison.Ordinal) || pattern.Contains("*+", StringComparison.Ordinal)
+        || pattern.Contains("?+", StringComparison.Ordinal) || pattern.Contains("}+", StringComparison.Ordinal);
+
+    private static bool IsQuantifierEnd(string pattern, int index) =>
+        !(index > 0 && pattern[index - 1] == '\\') && !(pattern[index] == '+' && index > 0 && pattern[index - 1] is '*' or '+' or '?');
+
+    /// <summary>Turns "...atom{quantifier}" at the end of the builder into "...(?>atom{quantifier})".</summary>
+    private static void WrapLastQuantifiedAtom(StringBuilder sb)
+    {
+        var text = sb.ToString();
+        var q = text.Length - 1;
+        if (text[q] == '}')
+        {
+            q = text.LastIndexOf('{');
+        }
+
+        var atomEnd = q;
+        var atomStart = atomEnd - 1;
+        if (atomStart < 0)
+        {
+            return;
+        }
+
+        if (text[atomStart] == ')')
+        {
+            var depth = 0;
+            for (var j = atomStart; j >= 0; j--)
+            {
+                if (text[j] == ')' && (j == 0 || text[j - 1] != '\\'))
+                {
+                    depth++;
+                }
+                else if (text[j] == '(' && (j == 0 || text[j - 1] != '\\'))
+                {
+                    depth--;
+                    if (depth == 0)
+                    {
+                        atomStart = j;
+                        break;
+                    }
+                }
+            }
+        }
+        else if (text[atomStart] == ']')
+        {
+            atomStart = text.LastIndexOf('[', atomStart);
+        }
+        else if (atomStart > 0 && text[atomStart - 1] == '\\')
+        {
+            atomStart--;
+        }
+
+        if (atomStart < 0)
+        {
+            return;
+        }
+
+        sb.Insert(atomStart, "(?>").Append(')');
+    }
+}
