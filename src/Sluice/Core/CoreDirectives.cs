@@ -28,22 +28,22 @@ internal static class CoreDirectives
         table.Add(new DirectiveSpec("master_process", Main, DirectiveArity.Flag, Slots.Flag(CoreSettings.MasterProcess), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("pid", Main, Take1, Slots.Str(CoreSettings.Pid)) { Module = "core" });
         table.Add(new DirectiveSpec("lock_file", Main, Take1, Slots.Str(CoreSettings.LockFile), DirectiveSupport.Accepted) { Module = "core" });
-        table.Add(new DirectiveSpec("worker_processes", Main, Take1, WorkerProcesses) { Module = "core" });
+        table.Add(new DirectiveSpec("worker_processes", Main, Take1, WorkerProcesses, DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("worker_rlimit_nofile", Main, Take1, Slots.Number(CoreSettings.WorkerRlimitNofile), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("worker_rlimit_core", Main, Take1, OffsetIgnored, DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("worker_priority", Main, Take1, Slots.Ignore, DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("worker_cpu_affinity", Main, OneOrMore, Slots.Ignore, DirectiveSupport.Accepted) { Module = "core" });
-        table.Add(new DirectiveSpec("worker_shutdown_timeout", Main, Take1, Slots.Msec(CoreSettings.WorkerShutdownTimeout)) { Module = "core" });
+        table.Add(new DirectiveSpec("worker_shutdown_timeout", Main, Take1, Slots.Msec(CoreSettings.WorkerShutdownTimeout), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("timer_resolution", Main, Take1, Slots.Msec(CoreSettings.TimerResolution), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("working_directory", Main, Take1, Slots.Str(CoreSettings.WorkingDirectory), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("pcre_jit", Main, DirectiveArity.Flag, Slots.Flag(CoreSettings.PcreJit), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("user", Main, Take12, User, DirectiveSupport.Accepted) { Module = "core" });
-        table.Add(new DirectiveSpec("env", Main, Take1, Slots.StrArray(CoreSettings.Env)) { Module = "core" });
+        table.Add(new DirectiveSpec("env", Main, Take1, Slots.StrArray(CoreSettings.Env), DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("load_module", Main, Take1, LoadModule, DirectiveSupport.Accepted) { Module = "core" });
         table.Add(new DirectiveSpec("error_log", Main, OneOrMore, call => ErrorLog(call, CoreSettings.ErrorLogs)) { Module = "core" });
 
         table.Add(new DirectiveSpec("events", Main, Block | NoArgs, Events) { Module = "events" });
-        table.Add(new DirectiveSpec("worker_connections", DirectiveContext.Events, Take1, WorkerConnections) { Module = "events" });
+        table.Add(new DirectiveSpec("worker_connections", DirectiveContext.Events, Take1, WorkerConnections, DirectiveSupport.Accepted) { Module = "events" });
         table.Add(new DirectiveSpec("use", DirectiveContext.Events, Take1, Use, DirectiveSupport.Accepted) { Module = "events" });
         table.Add(new DirectiveSpec("multi_accept", DirectiveContext.Events, DirectiveArity.Flag, Slots.Flag(CoreSettings.MultiAccept), DirectiveSupport.Accepted) { Module = "events" });
         table.Add(new DirectiveSpec("accept_mutex", DirectiveContext.Events, DirectiveArity.Flag, Slots.Flag(CoreSettings.AcceptMutex), DirectiveSupport.Accepted) { Module = "events" });

@@ -1,5 +1,7 @@
 using Sluice.Configuration;
+using System.Net.Sockets;
 using Sluice.Core;
+using Sluice.Http.Configuration;
 
 namespace Sluice.Hosting;
 
@@ -28,6 +30,56 @@ public static class ConfigActivation
         }
 
         compiler.State<SharedZoneRegistry>().CheckSizes();
+
+        if (testOnly)
+        {
+            CheckListenSockets(compiler);
+        }
+    }
+
+    /// <summary>
+    /// nginx -t binds every listen socket once, so a privileged port or a bad address fails the test; an
+    /// address already in use (the running server) is fine.
+    /// </summary>
+    private static void CheckListenSockets(ConfigCompiler compiler)
+    {
+        foreach (var address in ListenPlan.Sockets(compiler.State<HttpConfState>().Ports))
+        {
+            var endPoint = address.Options.EndPoint;
+            var bound = false;
+            using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint.AddressFamily == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
+            try
+            {
+                if (endPoint.AddressFamily != AddressFamily.Unix)
+                {
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                }
+
+                if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    socket.DualMode = address.Options.Ipv6Only == false;
+                }
+
+                socket.Bind(endPoint);
+                bound = true;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+            }
+            catch (SocketException e)
+            {
+                var errno = e.NativeErrorCode;
+                throw new ConfigException($"bind() to {address.Options.AddressText} failed ({errno}: {UnixProcess.StrError(errno)})", (Configuration.Syntax.SourceLocation?)null);
+            }
+            finally
+            {
+                // Like nginx -t, remove the socket file this check created.
+                if (bound && endPoint is UnixDomainSocketEndPoint unix && File.Exists(unix.ToString()))
+                {
+                    File.Delete(unix.ToString()!);
+                }
+            }
+        }
     }
 
     private static void OpenOrFail(string path, Action<string> open)

@@ -1,5 +1,6 @@
 using System.Text;
 using Sluice.Configuration;
+using Sluice.Configuration.Syntax;
 using Sluice.Core;
 
 namespace Sluice.Hosting;
@@ -115,15 +116,7 @@ public static class SluiceProgram
         if (options.DumpConfig)
         {
             stdout.Flush();
-            foreach (var file in loaded.Document.Files)
-            {
-                stdout.Write($"# configuration file {file.Path}:\n");
-                stdout.Flush();
-                WriteRaw(stdout, file.Content);
-                stdout.Write("\n");
-            }
-
-            stdout.Flush();
+            WriteRaw(stdout, ConfigDump.Write(loaded.Document.Files));
         }
 
         return 0;
@@ -145,6 +138,7 @@ public static class SluiceProgram
 
     private static int SendSignal(ControlSignal signal, CoreConfig core, StartupLog log)
     {
+        log.Write(LogLevel.Notice, "signal process started");
         if (!PidFile.TryRead(core.PidPath, out var pid, out var error))
         {
             log.Write(LogLevel.Error, error);

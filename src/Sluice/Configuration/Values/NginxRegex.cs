@@ -15,7 +15,8 @@ public static class NginxRegex
     /// <summary>Compiles <paramref name="pattern"/>; <paramref name="caseless"/> is nginx's <c>~*</c>.</summary>
     public static Regex Compile(string pattern, bool caseless, SourceLocation location)
     {
-        var options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+        // Interpreted here: loading validates; the request path compiles the regexes it matches with (see the location matcher).
+        var options = RegexOptions.CultureInvariant;
         if (caseless)
         {
             options |= RegexOptions.IgnoreCase;

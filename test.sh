@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing (the real nginx is the oracle of the differential
+# tests), then builds and runs every test. Safe to run again; installs nothing that is already there.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || packages+=(redis-server)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
+command -v kill >/dev/null 2>&1 || packages+=(procps)
+
+if ((${#packages[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "test.sh: installing ${packages[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    # The Debian package may start a system nginx/redis; the tests use their own on other ports.
+fi
+
+export PATH="$PATH:/usr/sbin:/sbin"
+dotnet test Sluice.slnx -c Release --logger "console;verbosity=minimal" "$@"

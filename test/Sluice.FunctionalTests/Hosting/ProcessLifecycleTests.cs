@@ -1,0 +1,125 @@
+using System.Globalization;
+using Sluice.FunctionalTests.Infrastructure;
+
+namespace Sluice.FunctionalTests.Hosting;
+
+/// <summary>The process skeleton: pid file, error log format, and the signals nginx's master answers.</summary>
+public sealed class ProcessLifecycleTests
+{
+    private const string Config = "pid logs/sluice.pid;\nerror_log logs/error.log info;\nevents {\n    worker_connections 64;\n}\n";
+
+    private static async Task<(TempDirectory Dir, SluiceProcess Process)> StartAsync(string config = Config)
+    {
+        var dir = new TempDirectory();
+        dir.Write("conf/sluice.conf", config);
+        Directory.CreateDirectory(dir.Combine("logs"));
+        var process = SluiceProcess.Start("-p", dir.Path + "/", "-c", "conf/sluice.conf");
+        var pidFile = dir.Combine("logs", "sluice.pid");
+        await Eventually.TrueAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0 || process.HasExited, "pid file written");
+        Assert.False(process.HasExited, process.Stderr);
+        return (dir, process);
+    }
+
+    [Fact]
+    public async Task Writes_pid_file_and_removes_it_on_quit()
+    {
+        var (dir, process) = await StartAsync();
+        using (dir)
+        await using (process)
+        {
+            var pidFile = dir.Combine("logs", "sluice.pid");
+            Assert.Equal(process.Pid.ToString(CultureInfo.InvariantCulture) + "\n", File.ReadAllText(pidFile));
+
+            var quit = await Tools.RunSluiceAsync(["-s", "quit", "-p", dir.Path + "/", "-c", "conf/sluice.conf"]);
+            Assert.Equal(0, quit.ExitCode);
+            Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.False(File.Exists(pidFile));
+
+            var log = File.ReadAllText(dir.Combine("logs", "error.log"));
+            Assert.Matches(@"(?m)^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[notice\] \d+#\d+: signal 3 \(SIGQUIT\) received, shutting down$", log);
+        }
+    }
+
+    [Theory]
+    [InlineData("TERM", "signal 15 (SIGTERM) received, exiting")]
+    [InlineData("INT", "signal 2 (SIGINT) received, exiting")]
+    public async Task Term_and_int_exit_at_once(string signal, string logged)
+    {
+        var (dir, process) = await StartAsync();
+        using (dir)
+        await using (process)
+        {
+            await process.SignalAsync(signal);
+            Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Contains(logged, File.ReadAllText(dir.Combine("logs", "error.log")), StringComparison.Ordinal);
+            Assert.False(File.Exists(dir.Combine("logs", "sluice.pid")));
+        }
+    }
+
+    [Fact]
+    public async Task Reload_with_a_broken_config_keeps_running_and_logs_why()
+    {
+        var (dir, process) = await StartAsync();
+        using (dir)
+        await using (process)
+        {
+            var log = dir.Combine("logs", "error.log");
+            dir.Write("conf/sluice.conf", Config + "bogus_directive on;\n");
+            await process.SignalAsync("HUP");
+            await Eventually.TrueAsync(() => File.ReadAllText(log).Contains("unknown directive \"bogus_directive\"", StringComparison.Ordinal), "emerg logged");
+            Assert.Matches($@"(?m)\[emerg\] \d+#\d+: unknown directive ""bogus_directive"" in {dir.Path}/conf/sluice.conf:6$", File.ReadAllText(log));
+            Assert.False(process.HasExited);
+
+            // A good configuration after a bad one is taken: the new error_log level applies.
+            dir.Write("conf/sluice.conf", Config.Replace("info", "notice", StringComparison.Ordinal) + "worker_rlimit_nofile 2048;\n");
+            var reload = await Tools.RunSluiceAsync(["-s", "reload", "-p", dir.Path + "/", "-c", "conf/sluice.conf"]);
+            Assert.Equal(0, reload.ExitCode);
+            await Eventually.TrueAsync(() => CountOccurrences(File.ReadAllText(log), "reconfiguring") == 2, "second reload logged");
+            Assert.False(process.HasExited);
+        }
+    }
+
+    [Fact]
+    public async Task Usr1_reopens_the_error_log()
+    {
+        var (dir, process) = await StartAsync();
+        using (dir)
+        await using (process)
+        {
+            var log = dir.Combine("logs", "error.log");
+            await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("start worker processes", StringComparison.Ordinal), "startup logged");
+            File.Move(log, log + ".1");
+            await Tools.RunSluiceAsync(["-s", "reopen", "-p", dir.Path + "/", "-c", "conf/sluice.conf"]);
+            await Eventually.TrueAsync(() => File.Exists(log), "log reopened");
+
+            await process.SignalAsync("TERM");
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+            Assert.Contains("exit", File.ReadAllText(log), StringComparison.Ordinal);
+            Assert.Contains("reopening logs", File.ReadAllText(log + ".1"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Daemon_on_is_accepted_with_a_warning_and_stays_in_the_foreground()
+    {
+        var (dir, process) = await StartAsync("daemon on;\n" + Config);
+        using (dir)
+        await using (process)
+        {
+            Assert.Contains("[warn]", process.Stderr, StringComparison.Ordinal);
+            Assert.Contains("\"daemon on\" is ignored", process.Stderr, StringComparison.Ordinal);
+            Assert.False(process.HasExited);
+        }
+    }
+
+    private static int CountOccurrences(string text, string value)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}
