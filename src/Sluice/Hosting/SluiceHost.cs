@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Sluice.Configuration;
 using Sluice.Core;
+using Sluice.Http.Runtime;
 using Sluice.Logging;
 
 namespace Sluice.Hosting;
@@ -11,14 +12,17 @@ namespace Sluice.Hosting;
 /// signals as nginx's master does — HUP reloads (a broken configuration is logged and the running one
 /// kept), USR1 reopens logs, QUIT drains and exits, TERM and INT exit at once. The pid file is removed at exit.
 /// </summary>
-public sealed class SluiceHost
+public sealed class SluiceHost : IRuntimeSource
 {
     private readonly ProcessPaths _paths;
     private readonly CommandLineOptions _options;
     private readonly TextWriter _stderr;
     private readonly TimeProvider _time;
     private readonly Channel<int> _signals = Channel.CreateUnbounded<int>();
+    private readonly ServerCounters _counters = new();
     private ConfigLoadResult _current;
+    private HttpRuntime? _http;
+    private IReadOnlyDictionary<Type, object> _carry = new Dictionary<Type, object>();
 
     public SluiceHost(ProcessPaths paths, CommandLineOptions options, ConfigLoadResult loaded, TextWriter stderr, TimeProvider time)
     {
@@ -32,14 +36,34 @@ public sealed class SluiceHost
     /// <summary>Raised after a reload was applied (tests wait on it).</summary>
     public event Action<int>? Reloaded;
 
+    /// <summary>The generation new requests are served with.</summary>
+    public HttpRuntime? Current => Volatile.Read(ref _http);
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var core = CoreConfig.From(_current.Compiled!);
         await using var errorLog = new ErrorLog(core.ErrorLogs, _time, _stderr);
+        await using var listeners = new HttpListeners(this, _counters);
         var registrations = RegisterSignals();
         try
         {
-            // Listeners are bound here by the HTTP runtime; the pid file is written only after that.
+            _http = BuildRuntime(_current.Compiled!, errorLog);
+            if (_http is not null)
+            {
+                await listeners.OpenAsync(_http, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (ConfigException e)
+        {
+            errorLog.Write(LogLevel.Emerg, e.Render());
+            await errorLog.FlushAsync().ConfigureAwait(false);
+            DisposeAll(registrations);
+            return 1;
+        }
+
+        try
+        {
+            // The pid file is written only once the listeners are bound, as nginx does.
             PidFile.Write(core.PidPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -66,7 +90,7 @@ public sealed class SluiceHost
                 {
                     case UnixProcess.SIGHUP:
                         errorLog.Write(LogLevel.Notice, "signal 1 (SIGHUP) received, reconfiguring");
-                        if (Reload(errorLog))
+                        if (await ReloadAsync(errorLog, listeners).ConfigureAwait(false))
                         {
                             var next = CoreConfig.From(_current.Compiled!);
                             errorLog.Retarget(next.ErrorLogs);
@@ -90,11 +114,13 @@ public sealed class SluiceHost
                     case UnixProcess.SIGQUIT:
                         errorLog.Write(LogLevel.Notice, "signal 3 (SIGQUIT) received, shutting down");
                         errorLog.Write(LogLevel.Notice, "gracefully shutting down");
+                        await listeners.CloseAllAsync(core.WorkerShutdownTimeout ?? TimeSpan.FromMinutes(10)).ConfigureAwait(false);
                         return 0;
                     default:
                         errorLog.Write(LogLevel.Notice, signal == UnixProcess.SIGINT
                             ? "signal 2 (SIGINT) received, exiting"
                             : "signal 15 (SIGTERM) received, exiting");
+                        await listeners.CloseAllAsync(TimeSpan.Zero).ConfigureAwait(false);
                         return 0;
                 }
             }
@@ -108,7 +134,7 @@ public sealed class SluiceHost
     }
 
     /// <summary>Loads the configuration again; on failure logs why and keeps the running one.</summary>
-    private bool Reload(ErrorLog errorLog)
+    private async Task<bool> ReloadAsync(ErrorLog errorLog, HttpListeners listeners)
     {
         var environment = new ConfigEnvironment { Prefix = _paths.Prefix, ConfPrefix = _paths.ConfPrefix };
         var loaded = new ConfigLoader(environment).Load(_paths.ConfFile, _options.Directives);
@@ -122,9 +148,15 @@ public sealed class SluiceHost
             return false;
         }
 
+        HttpRuntime? next;
         try
         {
             ConfigActivation.Check(loaded.Compiled!, testOnly: false);
+            next = BuildRuntime(loaded.Compiled!, errorLog);
+            if (next is not null)
+            {
+                await listeners.OpenAsync(next, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (ConfigException e)
         {
@@ -132,8 +164,19 @@ public sealed class SluiceHost
             return false;
         }
 
+        // Requests already running keep the generation they started with; new ones get this one.
+        Volatile.Write(ref _http, next);
         _current = loaded;
+        var drain = CoreConfig.From(loaded.Compiled!).WorkerShutdownTimeout ?? TimeSpan.FromMinutes(10);
+        _ = listeners.CloseUnusedAsync(next, drain);
         return true;
+    }
+
+    private HttpRuntime? BuildRuntime(ConfigCompiler compiled, ErrorLog errorLog)
+    {
+        var runtime = HttpRuntimeBuilder.Build(compiled, HttpFeatures.All, _time, _counters, errorLog, _carry, out var carry);
+        _carry = carry;
+        return runtime;
     }
 
     private List<PosixSignalRegistration> RegisterSignals()

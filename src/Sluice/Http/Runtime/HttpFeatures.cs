@@ -1,0 +1,7 @@
+namespace Sluice.Http.Runtime;
+
+/// <summary>The runtime builders of the http features, in nginx's module order (which decides handler order within a phase).</summary>
+public static class HttpFeatures
+{
+    public static IReadOnlyList<IHttpFeature> All { get; } = [];
+}

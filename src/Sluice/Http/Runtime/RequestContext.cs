@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.Http.Runtime;
+
+/// <summary>
+/// The state of one request while Sluice handles it: where it arrived, which server and location took
+/// it, the normalized URI, regex captures, timings, and what the log phase needs. One per request;
+/// reset and reused across the requests of a connection.
+/// </summary>
+public sealed class RequestContext
+{
+    public HttpContext Http { get; private set; } = null!;
+
+    public HttpRuntime Runtime { get; private set; } = null!;
+
+    public ConnectionState? Connection { get; private set; }
+
+    public AddressRuntime Address { get; set; } = null!;
+
+    public ServerRuntime Server { get; set; } = null!;
+
+    public LocationRuntime Location { get; set; } = null!;
+
+    /// <summary>The normalized URI (<c>$uri</c>); changes with rewrites and internal redirects.</summary>
+    public string Uri { get; set; } = "/";
+
+    /// <summary>The query string (<c>$args</c>), without '?'; null when the request had none.</summary>
+    public string? Args { get; set; }
+
+    /// <summary>The request target as received (<c>$request_uri</c>).</summary>
+    public string RawTarget { get; private set; } = "/";
+
+    /// <summary>The validated, lowercased Host header without port; null when absent or invalid.</summary>
+    public string? HostHeader { get; set; }
+
+    /// <summary>Captures of the last regex that matched (location, server name, rewrite, if).</summary>
+    public Match? Captures { get; set; }
+
+    public long StartTimestamp { get; private set; }
+
+    public DateTimeOffset StartTime { get; private set; }
+
+    /// <summary>The status sent (or to be logged); 0 until known.</summary>
+    public int Status { get; set; }
+
+    public int InternalRedirects { get; set; }
+
+    /// <summary>
+    /// The status an <c>error_page</c> redirect answers with (nginx's <c>err_status</c>): whatever the
+    /// target location produces is sent with it. 0 when none.
+    /// </summary>
+    public int ErrorStatus { get; set; }
+
+    /// <summary>An error_page already redirected this request (only once, unless recursive_error_pages).</summary>
+    public bool ErrorPageUsed { get; set; }
+
+    /// <summary>True when the URI was changed by an internal redirect (error_page, try_files, rewrite).</summary>
+    public bool IsInternal { get; set; }
+
+    /// <summary>Variables set with <c>set</c> during this request.</summary>
+    public Dictionary<string, string>? SetVariables { get; set; }
+
+    /// <summary>Per-request data of features (upstream attempts, limit_req status, …).</summary>
+    public Dictionary<Type, object>? Items { get; private set; }
+
+    /// <summary>Body bytes written to the client (<c>$body_bytes_sent</c>), kept by the response writer.</summary>
+    public long BodyBytesSent { get; set; }
+
+    public void Start(HttpContext http, HttpRuntime runtime, ConnectionState? connection, string rawTarget)
+    {
+        Http = http;
+        Runtime = runtime;
+        Connection = connection;
+        RawTarget = rawTarget;
+        StartTimestamp = Stopwatch.GetTimestamp();
+        StartTime = runtime.Time.GetUtcNow();
+        Uri = "/";
+        Args = null;
+        HostHeader = null;
+        Captures = null;
+        Status = 0;
+        InternalRedirects = 0;
+        ErrorStatus = 0;
+        ErrorPageUsed = false;
+        IsInternal = false;
+        SetVariables = null;
+        Items = null;
+        BodyBytesSent = 0;
+    }
+
+    public T? Item<T>()
+        where T : class => Items is not null && Items.TryGetValue(typeof(T), out var value) ? (T)value : null;
+
+    public void SetItem<T>(T value)
+        where T : class => (Items ??= [])[typeof(T)] = value;
+
+    /// <summary>$1…$9 of the last regex match; empty when it has no such group.</summary>
+    public string Capture(int number) =>
+        Captures is { } m && number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : "";
+
+    /// <summary>Seconds since the request started, as <c>$request_time</c> counts them.</summary>
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartTimestamp);
+}

@@ -1,0 +1,260 @@
+using Microsoft.AspNetCore.Http;
+using Sluice.Core;
+using Sluice.Http.Configuration;
+using Sluice.Http.Routing;
+using Sluice.Http.StaticFiles;
+
+namespace Sluice.Http.Runtime;
+
+/// <summary>
+/// Runs one request through nginx's phases: choose the virtual server, normalize the URI, server-level
+/// rewrite, find the location, then the location's handlers in phase order (rewrite, access, try_files,
+/// content) with internal redirects and <c>error_page</c>; static files when nothing else answers.
+/// </summary>
+public static class RequestProcessor
+{
+    /// <summary>nginx allows ten URI changes per request (<c>NGX_HTTP_MAX_URI_CHANGES</c>).</summary>
+    private const int MaxUriChanges = 10;
+
+    public static async Task ProcessAsync(RequestContext request, SocketRuntime socket)
+    {
+        var http = request.Http;
+        request.Address = socket.For(request.Connection?.Local?.Address ?? http.Connection.LocalIpAddress);
+
+        string? host = null;
+        var hostValid = true;
+        if (http.Request.Headers.TryGetValue("Host", out var hostHeader) && hostHeader.Count > 0)
+        {
+            host = HostHeader.ValidateHost(hostHeader[0] ?? "");
+            hostValid = host is not null;
+        }
+
+        request.HostHeader = host;
+        request.Server = request.Address.Servers.Find(host ?? "", out var serverMatch);
+        request.Location = request.Server.ServerLocation;
+        if (serverMatch is not null)
+        {
+            request.Captures = serverMatch;
+        }
+
+        if (!hostValid || !TryParseTarget(request))
+        {
+            await FinalizeAsync(request, 400).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await RunPhasesAsync(request, request.Server.ServerLocation, HttpPhase.ServerRewrite, HttpPhase.ServerRewrite).ConfigureAwait(false);
+        if (outcome.Kind == PhaseOutcomeKind.Finalize)
+        {
+            await FinalizeAsync(request, outcome.Status).ConfigureAwait(false);
+            return;
+        }
+
+        if (outcome.Kind == PhaseOutcomeKind.Done)
+        {
+            return;
+        }
+
+        await RunLocationAsync(request).ConfigureAwait(false);
+    }
+
+    private static bool TryParseTarget(RequestContext request)
+    {
+        var target = request.RawTarget;
+        if (!target.StartsWith('/'))
+        {
+            // Absolute form: the host of the request line wins over the Host header, as in nginx.
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var absolute) || absolute.Scheme is not ("http" or "https"))
+            {
+                return false;
+            }
+
+            request.HostHeader = HostHeader.ValidateHost(absolute.Authority);
+            target = absolute.PathAndQuery;
+        }
+
+        if (!NginxUri.TryParse(target, request.Server.ServerLocation.Core.MergeSlashes, out var parsed))
+        {
+            return false;
+        }
+
+        request.Uri = parsed.Path;
+        request.Args = parsed.Args;
+        return true;
+    }
+
+    /// <summary>Finds the location for the current URI and runs it; loops on internal redirects.</summary>
+    private static async Task RunLocationAsync(RequestContext request)
+    {
+        while (true)
+        {
+            var match = request.Server.Locations.Find(request.Uri);
+            if (match.Kind == LocationMatchKind.AutoRedirect)
+            {
+                request.Location = match.Location!;
+                var location = request.Uri + "/" + (string.IsNullOrEmpty(request.Args) ? "" : "?" + request.Args);
+                await SpecialResponse.RedirectAsync(request, 301, location).ConfigureAwait(false);
+                return;
+            }
+
+            request.Location = match.Location ?? request.Server.ServerLocation;
+            if (match.RegexMatch is not null)
+            {
+                request.Captures = match.RegexMatch;
+            }
+
+            if (request.Location.Internal && !request.IsInternal)
+            {
+                await FinalizeAsync(request, 404).ConfigureAwait(false);
+                return;
+            }
+
+            var outcome = await RunPhasesAsync(request, request.Location, HttpPhase.Rewrite, HttpPhase.Content).ConfigureAwait(false);
+            switch (outcome.Kind)
+            {
+                case PhaseOutcomeKind.Done:
+                    return;
+                case PhaseOutcomeKind.Finalize:
+                    await FinalizeAsync(request, outcome.Status).ConfigureAwait(false);
+                    return;
+                case PhaseOutcomeKind.Redirect:
+                    if (!NextUriChange(request))
+                    {
+                        await FinalizeAsync(request, 500).ConfigureAwait(false);
+                        return;
+                    }
+
+                    continue;
+                default:
+                    var fallback = await StaticFileHandler.Instance.ExecuteAsync(request).ConfigureAwait(false);
+                    if (fallback.Kind == PhaseOutcomeKind.Redirect)
+                    {
+                        if (!NextUriChange(request))
+                        {
+                            await FinalizeAsync(request, 500).ConfigureAwait(false);
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    if (fallback.Kind == PhaseOutcomeKind.Finalize)
+                    {
+                        await FinalizeAsync(request, fallback.Status).ConfigureAwait(false);
+                    }
+
+                    return;
+            }
+        }
+    }
+
+    private static bool NextUriChange(RequestContext request)
+    {
+        request.IsInternal = true;
+        if (++request.InternalRedirects > MaxUriChanges)
+        {
+            request.Runtime.ErrorLog.Write(LogLevel.Error, $"rewrite or internal redirection cycle while internally redirecting to \"{request.Uri}\"");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static async Task<PhaseOutcome> RunPhasesAsync(RequestContext request, LocationRuntime location, HttpPhase first, HttpPhase last)
+    {
+        foreach (var handler in location.Handlers)
+        {
+            if (handler.Phase < first || handler.Phase > last)
+            {
+                continue;
+            }
+
+            var outcome = await handler.ExecuteAsync(request).ConfigureAwait(false);
+            if (outcome.Kind != PhaseOutcomeKind.Next)
+            {
+                return outcome;
+            }
+        }
+
+        return PhaseOutcome.Next;
+    }
+
+    /// <summary>
+    /// Ends a request with a status (nginx's <c>ngx_http_finalize_request</c> with a special code): an
+    /// <c>error_page</c> for it redirects once (more with <c>recursive_error_pages</c>), else the built-in page.
+    /// </summary>
+    public static async Task FinalizeAsync(RequestContext request, int status)
+    {
+        if (request.Http.Response.HasStarted)
+        {
+            return;
+        }
+
+        var core = request.Location.Core;
+        if ((!request.ErrorPageUsed || core.RecursiveErrorPages) && core.ErrorPages.TryGetValue(status, out var page) && request.InternalRedirects < MaxUriChanges)
+        {
+            request.ErrorPageUsed = true;
+            var statusToSend = page.Overwrite ?? status;
+            var target = request.Runtime.Variables.Compile(page.Uri).Render(request);
+            if (target.StartsWith('/') || target.StartsWith('@'))
+            {
+                request.ErrorStatus = statusToSend;
+                if (!HttpMethods.IsHead(request.Http.Request.Method))
+                {
+                    request.Http.Request.Method = HttpMethods.Get;
+                }
+
+                request.IsInternal = true;
+                request.InternalRedirects++;
+                if (target.StartsWith('@'))
+                {
+                    if (!request.Server.Locations.Named.TryGetValue(target, out var named))
+                    {
+                        request.Runtime.ErrorLog.Write(LogLevel.Error, $"could not find named location \"{target}\"");
+                        await SpecialResponse.SendAsync(request, 500).ConfigureAwait(false);
+                        return;
+                    }
+
+                    request.Location = named;
+                    await RunNamedAsync(request, named).ConfigureAwait(false);
+                    return;
+                }
+
+                var question = page.Args is null && target.Contains('?', StringComparison.Ordinal) ? target.IndexOf('?', StringComparison.Ordinal) : -1;
+                request.Uri = question >= 0 ? target[..question] : target;
+                request.Args = question >= 0 ? target[(question + 1)..] : page.Args;
+                await RunLocationAsync(request).ConfigureAwait(false);
+                return;
+            }
+
+            // An error_page to a URL is a redirect: 302 unless a redirect code was given with '='.
+            var redirect = statusToSend is 301 or 302 or 303 or 307 or 308 ? statusToSend : 302;
+            await SpecialResponse.RedirectAsync(request, redirect, target).ConfigureAwait(false);
+            return;
+        }
+
+        await SpecialResponse.SendAsync(request, status).ConfigureAwait(false);
+    }
+
+    private static async Task RunNamedAsync(RequestContext request, LocationRuntime named)
+    {
+        var outcome = await RunPhasesAsync(request, named, HttpPhase.Rewrite, HttpPhase.Content).ConfigureAwait(false);
+        switch (outcome.Kind)
+        {
+            case PhaseOutcomeKind.Finalize:
+                await FinalizeAsync(request, outcome.Status).ConfigureAwait(false);
+                return;
+            case PhaseOutcomeKind.Redirect:
+                await RunLocationAsync(request).ConfigureAwait(false);
+                return;
+            case PhaseOutcomeKind.Next:
+                var fallback = await StaticFileHandler.Instance.ExecuteAsync(request).ConfigureAwait(false);
+                if (fallback.Kind == PhaseOutcomeKind.Finalize)
+                {
+                    await FinalizeAsync(request, fallback.Status).ConfigureAwait(false);
+                }
+
+                return;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+namespace Sluice.Http.Runtime;
+
+/// <summary>
+/// nginx's stub_status counters, shared by every generation (they describe the process, not a
+/// configuration). Updated with interlocked operations only: no lock on the request path.
+/// </summary>
+public sealed class ServerCounters
+{
+    private long _accepted;
+    private long _handled;
+    private long _requests;
+    private long _active;
+    private long _reading;
+    private long _writing;
+    private long _connectionSerial;
+
+    public long Accepted => Volatile.Read(ref _accepted);
+
+    public long Handled => Volatile.Read(ref _handled);
+
+    public long Requests => Volatile.Read(ref _requests);
+
+    public long Active => Volatile.Read(ref _active);
+
+    public long Reading => Volatile.Read(ref _reading);
+
+    public long Writing => Volatile.Read(ref _writing);
+
+    /// <summary>Idle keepalive connections: the active ones neither reading a request nor being answered.</summary>
+    public long Waiting => Math.Max(0, Active - Reading - Writing);
+
+    /// <summary>A connection was accepted; returns its serial number. The connection starts by reading its first request.</summary>
+    public long ConnectionOpened()
+    {
+        Interlocked.Increment(ref _accepted);
+        Interlocked.Increment(ref _handled);
+        Interlocked.Increment(ref _active);
+        Interlocked.Increment(ref _reading);
+        return Interlocked.Increment(ref _connectionSerial) - 1;
+    }
+
+    public void ConnectionClosed(ConnectionState connection)
+    {
+        if (Interlocked.Exchange(ref connection.Reading, 0) == 1)
+        {
+            Interlocked.Decrement(ref _reading);
+        }
+
+        Interlocked.Decrement(ref _active);
+    }
+
+    /// <summary>A request's headers were read: it is now being answered ("Writing").</summary>
+    public void RequestStarted(ConnectionState? connection)
+    {
+        Interlocked.Increment(ref _requests);
+        if (connection is not null && Interlocked.Exchange(ref connection.Reading, 0) == 1)
+        {
+            Interlocked.Decrement(ref _reading);
+        }
+
+        Interlocked.Increment(ref _writing);
+    }
+
+    public void RequestFinished() => Interlocked.Decrement(ref _writing);
+}

@@ -1,0 +1,107 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Sluice.Core;
+using Sluice.Hosting;
+
+namespace Sluice.Http.Runtime;
+
+/// <summary>Gives listeners the generation to serve with; swapped atomically by a reload.</summary>
+public interface IRuntimeSource
+{
+    HttpRuntime? Current { get; }
+}
+
+/// <summary>
+/// The Kestrel application behind one listening socket. Each request takes the generation current when
+/// it starts and finishes on it, whatever reloads happen meanwhile.
+/// </summary>
+public sealed class SluiceApplication : IHttpApplication<RequestContext>
+{
+    private readonly string _socketKey;
+    private readonly IRuntimeSource _source;
+    private Binding? _binding;
+
+    public SluiceApplication(string socketKey, IRuntimeSource source)
+    {
+        _socketKey = socketKey;
+        _source = source;
+    }
+
+    public RequestContext CreateContext(IFeatureCollection contextFeatures)
+    {
+        var runtime = _source.Current ?? throw new InvalidOperationException("no configuration is loaded");
+        var connection = contextFeatures.Get<IConnectionItemsFeature>()?.Items.TryGetValue(typeof(ConnectionState), out var state) == true ? state as ConnectionState : null;
+        if (connection is not null)
+        {
+            connection.Requests++;
+        }
+
+        runtime.Counters.RequestStarted(connection);
+        var http = new DefaultHttpContext(contextFeatures);
+        var request = new RequestContext();
+        request.Start(http, runtime, connection, contextFeatures.Get<IHttpRequestFeature>()?.RawTarget ?? "/");
+        return request;
+    }
+
+    public async Task ProcessRequestAsync(RequestContext context)
+    {
+        var socket = SocketFor(context.Runtime);
+        if (socket is null)
+        {
+            // The configuration no longer has this socket; the listener is being closed.
+            context.Http.Response.StatusCode = 503;
+            return;
+        }
+
+        var response = context.Http.Response;
+        response.OnStarting(static state => SetServerHeader((RequestContext)state), context);
+        try
+        {
+            await RequestProcessor.ProcessAsync(context, socket).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.Runtime.ErrorLog.Write(LogLevel.Error, $"{e.GetType().Name}: {e.Message} while processing \"{context.RawTarget}\"");
+            if (!response.HasStarted)
+            {
+                await SpecialResponse.SendAsync(context, 500).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void DisposeContext(RequestContext context, Exception? exception)
+    {
+        if (context.Status == 0)
+        {
+            context.Status = context.Http.Response.StatusCode;
+        }
+
+        context.Runtime.Counters.RequestFinished();
+        context.Runtime.RequestCompleted?.Invoke(context);
+    }
+
+    private static Task SetServerHeader(RequestContext request)
+    {
+        var tokens = request.Location?.Core.ServerTokens ?? "on";
+        request.Http.Response.Headers.Server = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>This listener's socket in a generation, cached per generation so the lookup runs once per reload.</summary>
+    private SocketRuntime? SocketFor(HttpRuntime runtime)
+    {
+        var binding = Volatile.Read(ref _binding);
+        if (binding is not null && ReferenceEquals(binding.Runtime, runtime))
+        {
+            return binding.Socket;
+        }
+
+        var socket = runtime.Socket(_socketKey);
+        Volatile.Write(ref _binding, new Binding(runtime, socket));
+        return socket;
+    }
+
+    private sealed record Binding(HttpRuntime Runtime, SocketRuntime? Socket);
+}

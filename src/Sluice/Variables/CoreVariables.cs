@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Sluice.Hosting;
+using Sluice.Http.Runtime;
+
+namespace Sluice.Variables;
+
+/// <summary>
+/// The built-in variables of nginx's http core (and the families <c>$http_*</c>, <c>$arg_*</c>,
+/// <c>$cookie_*</c>, <c>$sent_http_*</c>), each a getter over <see cref="RequestContext"/>. Names are
+/// resolved once when templates are compiled; getters do the minimum work per request.
+/// </summary>
+public static class CoreVariables
+{
+    private static readonly string HostName = Dns.GetHostName();
+    private static readonly string Pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+    public static VariableGetter? Resolve(string name) => name switch
+    {
+        "host" => r => HostVariable(r),
+        "hostname" => _ => HostName,
+        "remote_addr" => r => AddressText(r.Connection?.Remote?.Address ?? r.Http.Connection.RemoteIpAddress),
+        "remote_port" => r => (r.Connection?.Remote?.Port ?? r.Http.Connection.RemotePort).ToString(CultureInfo.InvariantCulture),
+        "binary_remote_addr" => r => BinaryAddress(r.Connection?.Remote?.Address ?? r.Http.Connection.RemoteIpAddress),
+        "server_addr" => r => AddressText(r.Connection?.Local?.Address ?? r.Http.Connection.LocalIpAddress),
+        "server_port" => r => (r.Connection?.Local?.Port ?? r.Http.Connection.LocalPort).ToString(CultureInfo.InvariantCulture),
+        "server_name" => r => r.Server.PrimaryName,
+        "server_protocol" => r => r.Http.Request.Protocol,
+        "scheme" => r => r.Http.Request.Scheme,
+        "https" => r => r.Http.Request.IsHttps ? "on" : "",
+        "request" => r => $"{r.Http.Request.Method} {r.RawTarget} {r.Http.Request.Protocol}",
+        "request_method" => r => r.Http.Request.Method,
+        "request_uri" => r => r.RawTarget,
+        "uri" or "document_uri" => r => r.Uri,
+        "args" or "query_string" => r => r.Args ?? "",
+        "is_args" => r => string.IsNullOrEmpty(r.Args) ? "" : "?",
+        "content_type" => r => Header(r.Http.Request.Headers, "Content-Type"),
+        "content_length" => r => Header(r.Http.Request.Headers, "Content-Length"),
+        "status" => r => r.Status == 0 ? "000" : r.Status.ToString("D3", CultureInfo.InvariantCulture),
+        "body_bytes_sent" => r => r.BodyBytesSent.ToString(CultureInfo.InvariantCulture),
+        "bytes_sent" => r => (r.BodyBytesSent + ResponseHeaderLength(r)).ToString(CultureInfo.InvariantCulture),
+        "request_length" => r => RequestLength(r).ToString(CultureInfo.InvariantCulture),
+        "request_time" => r => Seconds(r.Elapsed),
+        "msec" => r => Msec(r.Runtime.Time.GetUtcNow()),
+        "time_local" => r => TimeLocal(r.Runtime.Time.GetLocalNow()),
+        "time_iso8601" => r => r.Runtime.Time.GetLocalNow().ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
+        "connection" => r => r.Connection?.Serial.ToString(CultureInfo.InvariantCulture) ?? "0",
+        "connection_requests" => r => (r.Connection?.Requests ?? 1).ToString(CultureInfo.InvariantCulture),
+        "pid" => _ => Pid,
+        "nginx_version" => _ => ProductInfo.Version,
+        "remote_user" => r => RemoteUser(r),
+        "request_id" => r => RequestId(r),
+        "document_root" => r => r.Location.Core.Root?.Render(r),
+        "realpath_root" => r => r.Location.Core.Root?.Render(r) is { } root ? SafeRealPath(root) : null,
+        "request_filename" => r => Http.StaticFiles.StaticFileHandler.MapPath(r),
+        "http_cookie" => r => JoinHeader(r.Http.Request.Headers, "Cookie", "; "),
+        "http_x_forwarded_for" => r => JoinHeader(r.Http.Request.Headers, "X-Forwarded-For", ", "),
+        _ => ResolveFamily(name),
+    };
+
+    private static VariableGetter? ResolveFamily(string name)
+    {
+        if (name.StartsWith("http_", StringComparison.Ordinal))
+        {
+            var header = HeaderName(name[5..]);
+            return r => FirstHeader(r.Http.Request.Headers, header);
+        }
+
+        if (name.StartsWith("sent_http_", StringComparison.Ordinal))
+        {
+            var header = HeaderName(name[10..]);
+            return r => FirstHeader(r.Http.Response.Headers, header);
+        }
+
+        if (name.StartsWith("cookie_", StringComparison.Ordinal))
+        {
+            var cookie = name[7..];
+            return r => Cookie(r.Http.Request.Headers, cookie);
+        }
+
+        if (name.StartsWith("arg_", StringComparison.Ordinal))
+        {
+            var arg = name[4..];
+            return r => Arg(r.Args, arg);
+        }
+
+        return null;
+    }
+
+    /// <summary><c>$host</c>: the host of the request line, else of the Host header, else the server name; lowercase, no port.</summary>
+    private static string HostVariable(RequestContext r) => r.HostHeader ?? r.Server.PrimaryName;
+
+    public static string? AddressText(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return address.ToString();
+    }
+
+    private static string? BinaryAddress(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return Encoding.Latin1.GetString(address.GetAddressBytes());
+    }
+
+    /// <summary>nginx's header-variable name mapping: '_' stands for '-', compared without case.</summary>
+    private static string HeaderName(string suffix) => suffix.Replace('_', '-');
+
+    private static string Header(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var v) ? v.ToString() : "";
+
+    /// <summary>nginx 1.22 returns the first of repeated unknown headers.</summary>
+    private static string? FirstHeader(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
+
+    private static string? JoinHeader(IHeaderDictionary headers, string name, string separator) =>
+        headers.TryGetValue(name, out var values) && values.Count > 0 ? (values.Count == 1 ? values[0] : string.Join(separator, values.ToArray())) : null;
+
+    private static string? Cookie(IHeaderDictionary headers, string name)
+    {
+        if (!headers.TryGetValue("Cookie", out var values))
+        {
+            return null;
+        }
+
+        foreach (var header in values)
+        {
+            foreach (var pair in (header ?? "").Split(';'))
+            {
+                var trimmed = pair.AsSpan().Trim();
+                var eq = trimmed.IndexOf('=');
+                if (eq > 0 && trimmed[..eq].Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return trimmed[(eq + 1)..].ToString();
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>nginx's <c>ngx_http_arg</c>: the first "name=value" in the query, name compared without case, value raw.</summary>
+    public static string? Arg(string? args, string name)
+    {
+        if (string.IsNullOrEmpty(args))
+        {
+            return null;
+        }
+
+        foreach (var pair in args.Split('&'))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = eq < 0 ? pair : pair[..eq];
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return eq < 0 ? "" : pair[(eq + 1)..];
+            }
+        }
+
+        return null;
+    }
+
+    private static string? RemoteUser(RequestContext r)
+    {
+        var authorization = r.Http.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? null : decoded[..colon];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static string RequestId(RequestContext r)
+    {
+        if (r.Item<RequestIdHolder>() is { } holder)
+        {
+            return holder.Id;
+        }
+
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        r.SetItem(new RequestIdHolder(id));
+        return id;
+    }
+
+    private sealed record RequestIdHolder(string Id);
+
+    private static string SafeRealPath(string path)
+    {
+        try
+        {
+            return new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        }
+        catch (IOException)
+        {
+            return path;
+        }
+    }
+
+    /// <summary>Seconds with millisecond resolution: "0.523".</summary>
+    public static string Seconds(TimeSpan elapsed) =>
+        (Math.Max(0, (long)elapsed.TotalMilliseconds) / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
+
+    /// <summary><c>$msec</c>: "1764304925.123".</summary>
+    public static string Msec(DateTimeOffset now) => (now.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
+
+    /// <summary><c>$time_local</c>: "28/Nov/2026:04:22:05 +0000".</summary>
+    public static string TimeLocal(DateTimeOffset now)
+    {
+        var offset = now.Offset;
+        var sign = offset < TimeSpan.Zero ? '-' : '+';
+        offset = offset.Duration();
+        return string.Create(CultureInfo.InvariantCulture, $"{now:dd'/'MMM'/'yyyy':'HH':'mm':'ss} {sign}{offset.Hours:D2}{offset.Minutes:D2}");
+    }
+
+    /// <summary>Bytes of the request line and headers as received, plus the body read (<c>$request_length</c>).</summary>
+    private static long RequestLength(RequestContext r)
+    {
+        var request = r.Http.Request;
+        long length = request.Method.Length + 1 + r.RawTarget.Length + 1 + request.Protocol.Length + 2;
+        foreach (var (name, values) in request.Headers)
+        {
+            foreach (var value in values)
+            {
+                length += name.Length + 2 + (value?.Length ?? 0) + 2;
+            }
+        }
+
+        length += 2;
+        var body = r.Http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? request.ContentLength ?? 0 : 0;
+        return length + body;
+    }
+
+    /// <summary>Bytes of the status line and headers sent (for <c>$bytes_sent</c>).</summary>
+    private static long ResponseHeaderLength(RequestContext r)
+    {
+        var response = r.Http.Response;
+        long length = "HTTP/1.1 ".Length + 3 + 1 + StatusText.ReasonPhrase(response.StatusCode).Length + 2;
+        foreach (var (name, values) in response.Headers)
+        {
+            foreach (var value in values)
+            {
+                length += name.Length + 2 + (value?.Length ?? 0) + 2;
+            }
+        }
+
+        return length + 2;
+    }
+
+    internal static bool IsIPv6(IPAddress? address) => address?.AddressFamily == AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6;
+}
