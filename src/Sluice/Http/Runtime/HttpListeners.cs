@@ -135,6 +135,9 @@ public sealed class HttpListeners : IAsyncDisposable
         {
             AddServerHeader = false,
             AllowSynchronousIO = false,
+
+            // nginx takes the host of an absolute-form request line over the Host header.
+            AllowHostHeaderOverride = true,
             ApplicationServices = _services,
         };
 

@@ -82,10 +82,17 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         context.Runtime.RequestCompleted?.Invoke(context);
     }
 
+    /// <summary>nginx's header filter, the last word on response headers: Server, and no Last-Modified except on 200, 206, 304.</summary>
     private static Task SetServerHeader(RequestContext request)
     {
+        var response = request.Http.Response;
         var tokens = request.Location?.Core.ServerTokens ?? "on";
-        request.Http.Response.Headers.Server = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
+        response.Headers.Server = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
+        if (response.StatusCode is not (200 or 206 or 304))
+        {
+            response.Headers.LastModified = default;
+        }
+
         return Task.CompletedTask;
     }
 

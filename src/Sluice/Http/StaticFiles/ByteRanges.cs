@@ -22,88 +22,128 @@ public readonly record struct RangeSet(RangeKind Kind, IReadOnlyList<(long Start
 /// <summary>nginx's range filter: <c>bytes=a-b,c-,-n</c>, If-Range, <c>max_ranges</c>, multipart/byteranges.</summary>
 public static class ByteRanges
 {
+    /// <summary>nginx's range header filter and <c>ngx_http_range_parse</c>, for a 200 response of <paramref name="length"/> bytes.</summary>
     public static RangeSet Parse(IHeaderDictionary headers, long length, DateTimeOffset lastModified, string? etag, long? maxRanges)
     {
-        if (!headers.TryGetValue(HeaderNames.Range, out var header) || maxRanges == 0)
+        var none = new RangeSet(RangeKind.None, []);
+        if (maxRanges == 0 || !headers.TryGetValue(HeaderNames.Range, out var header))
         {
-            return new RangeSet(RangeKind.None, []);
-        }
-
-        if (headers.TryGetValue(HeaderNames.IfRange, out var ifRange))
-        {
-            var value = ifRange.ToString();
-            var matches = value.StartsWith('"') ? value == etag : HeaderUtilities.TryParseDate(value, out var date) && date == lastModified;
-            if (!matches)
-            {
-                return new RangeSet(RangeKind.None, []);
-            }
+            return none;
         }
 
         var text = header.ToString();
-        if (!text.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase))
+        if (text.Length < 7 || !text.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase))
         {
-            return new RangeSet(RangeKind.None, []);
+            return none;
+        }
+
+        if (headers.TryGetValue(HeaderNames.IfRange, out var ifRangeHeader))
+        {
+            var ifRange = ifRangeHeader.ToString();
+            if (ifRange.Length >= 2 && ifRange[^1] == '"')
+            {
+                if (etag is null || ifRange != etag)
+                {
+                    return none;
+                }
+            }
+            else if (!HeaderUtilities.TryParseDate(ifRange, out var date) || date != lastModified)
+            {
+                return none;
+            }
         }
 
         var ranges = new List<(long, long)>();
-        var suffixTotal = 0L;
-        foreach (var raw in text[6..].Split(','))
+        var budget = maxRanges ?? long.MaxValue;
+        long size = 0;
+        var p = 6;
+        char At(int i) => i < text.Length ? text[i] : '\0';
+
+        while (true)
         {
-            var part = raw.Trim();
-            var dash = part.IndexOf('-', StringComparison.Ordinal);
-            if (dash < 0)
+            long start = 0;
+            long end = 0;
+            var suffix = false;
+            while (At(p) == ' ')
             {
-                return new RangeSet(RangeKind.None, []);
+                p++;
             }
 
-            var startText = part[..dash].Trim();
-            var endText = part[(dash + 1)..].Trim();
-            long start;
-            long end;
-            if (startText.Length == 0)
+            if (At(p) != '-')
             {
-                if (!long.TryParse(endText, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
+                if (!char.IsAsciiDigit(At(p)) || !ReadNumber(text, ref p, out start))
                 {
-                    return new RangeSet(RangeKind.None, []);
+                    return new RangeSet(RangeKind.Unsatisfiable, []);
                 }
 
-                start = Math.Max(0, length - suffix);
-                end = length - 1;
-                if (suffix == 0)
+                while (At(p) == ' ')
                 {
-                    continue;
+                    p++;
                 }
 
-                suffixTotal += suffix;
+                if (At(p++) != '-')
+                {
+                    return new RangeSet(RangeKind.Unsatisfiable, []);
+                }
+
+                while (At(p) == ' ')
+                {
+                    p++;
+                }
+
+                if (At(p) is ',' or '\0')
+                {
+                    end = length;
+                    goto Found;
+                }
             }
             else
             {
-                if (!long.TryParse(startText, NumberStyles.None, CultureInfo.InvariantCulture, out start))
-                {
-                    return new RangeSet(RangeKind.None, []);
-                }
-
-                if (endText.Length == 0)
-                {
-                    end = length - 1;
-                }
-                else if (!long.TryParse(endText, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
-                {
-                    return new RangeSet(RangeKind.None, []);
-                }
-
-                if (start >= length)
-                {
-                    continue;
-                }
-
-                end = Math.Min(end, length - 1);
+                suffix = true;
+                p++;
             }
 
-            ranges.Add((start, end));
-            if (maxRanges is { } max && ranges.Count > max)
+            if (!char.IsAsciiDigit(At(p)) || !ReadNumber(text, ref p, out end))
             {
-                return new RangeSet(RangeKind.None, []);
+                return new RangeSet(RangeKind.Unsatisfiable, []);
+            }
+
+            while (At(p) == ' ')
+            {
+                p++;
+            }
+
+            if (At(p) is not (',' or '\0'))
+            {
+                return new RangeSet(RangeKind.Unsatisfiable, []);
+            }
+
+            if (suffix)
+            {
+                start = end < length ? length - end : 0;
+                end = length - 1;
+            }
+
+            end = end >= length ? length : end + 1;
+
+        Found:
+            if (start < end)
+            {
+                ranges.Add((start, end - 1));
+                size += end - start;
+                if (budget-- == 0)
+                {
+                    return none;
+                }
+            }
+            else if (start == 0)
+            {
+                return none;
+            }
+
+            if (At(p++) != ',')
+            {
+                break;
             }
         }
 
@@ -112,7 +152,32 @@ public static class ByteRanges
             return new RangeSet(RangeKind.Unsatisfiable, []);
         }
 
+        if (size > length)
+        {
+            return none;
+        }
+
         return new RangeSet(ranges.Count == 1 ? RangeKind.OneRange : RangeKind.SeveralRanges, ranges);
+    }
+
+    private static bool ReadNumber(string text, ref int p, out long value)
+    {
+        value = 0;
+        const long cutoff = long.MaxValue / 10;
+        const long cutlim = long.MaxValue % 10;
+        while (p < text.Length && char.IsAsciiDigit(text[p]))
+        {
+            var digit = text[p] - '0';
+            if (value >= cutoff && (value > cutoff || digit > cutlim))
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+            p++;
+        }
+
+        return true;
     }
 
     /// <summary>A multipart/byteranges body with nginx's boundary layout.</summary>

@@ -182,7 +182,6 @@ public sealed class StaticFileHandler : PhaseHandler
             return;
         }
 
-        response.Headers.AcceptRanges = "bytes";
         var ranges = ByteRanges.Parse(headers, length, lastModified, etag, core.MaxRanges);
         if (ranges.Kind == RangeKind.Unsatisfiable)
         {
@@ -214,6 +213,12 @@ public sealed class StaticFileHandler : PhaseHandler
         }
 
         SpecialResponse.SetStatus(request, 200);
+        if (request.Status == 200)
+        {
+            // nginx's range filter advertises ranges on full 200 answers only.
+            response.Headers.AcceptRanges = "bytes";
+        }
+
         response.ContentLength = length;
         if (!isHead)
         {

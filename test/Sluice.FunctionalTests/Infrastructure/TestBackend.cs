@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.FunctionalTests.Infrastructure;
+
+/// <summary>
+/// A real HTTP backend on loopback that says who it is: every response carries <c>X-Backend: name</c> and a
+/// JSON body with the backend's name and what it received (method, URI, headers, body). Special paths
+/// change its behaviour (<c>/status/NNN</c>, <c>/slow/MS</c>, <c>/stream/N</c>). Counts accepted connections.
+/// </summary>
+public sealed class TestBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _connections;
+    private int _requests;
+
+    private TestBackend(string name, WebApplication app, int port)
+    {
+        Name = name;
+        _app = app;
+        Port = port;
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static async Task<TestBackend> StartAsync(string name, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        TestBackend? self = null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Loopback, port, listen => listen.Use(next => async connection =>
+            {
+                Interlocked.Increment(ref self!._connections);
+                await next(connection);
+            }));
+        });
+        var app = builder.Build();
+        app.Run(async context =>
+        {
+            Interlocked.Increment(ref self!._requests);
+            await HandleAsync(name, context);
+        });
+        await app.StartAsync();
+        var bound = new Uri(app.Urls.First()).Port;
+        self = new TestBackend(name, app, bound);
+        return self;
+    }
+
+    private static async Task HandleAsync(string name, HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        response.Headers["X-Backend"] = name;
+        var path = request.Path.Value ?? "/";
+        if (path.StartsWith("/status/", StringComparison.Ordinal) && int.TryParse(path[8..], out var status))
+        {
+            response.StatusCode = status;
+        }
+
+        if (path.StartsWith("/slow/", StringComparison.Ordinal) && int.TryParse(path[6..], out var ms))
+        {
+            await Task.Delay(ms, context.RequestAborted);
+        }
+
+        if (path.StartsWith("/redirect", StringComparison.Ordinal))
+        {
+            response.StatusCode = 302;
+            response.Headers.Location = $"http://{request.Host}{path}/target";
+        }
+
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var payload = new
+        {
+            backend = name,
+            method = request.Method,
+            uri = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget,
+            protocol = request.Protocol,
+            headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+            body,
+        };
+        response.ContentType = "application/json";
+        await response.WriteAsync(JsonSerializer.Serialize(payload));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>What a backend reported about the request it received.</summary>
+public sealed record BackendEcho(string Backend, string Method, string Uri, string Protocol, Dictionary<string, string> Headers, string Body)
+{
+    private static readonly JsonSerializerOptions Options = new() { PropertyNameCaseInsensitive = true };
+
+    public static BackendEcho? Parse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<BackendEcho>(json, Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
