@@ -80,12 +80,12 @@ internal sealed class OcspStapling
         var file = SslFiles.Read(path);
         if (!file.Ok)
         {
-            throw Emerg(OpenSslErrors.Message($"BIO_new_file(\"{path}\") failed", OpenSslErrors.Fopen(path, "rb", file.Errno, file.ErrorText)));
+            throw OpenSslErrors.Failure($"BIO_new_file(\"{path}\") failed", OpenSslErrors.Fopen(path, "rb", file.Errno, file.ErrorText));
         }
 
         if (!IsOcspResponse(file.Bytes!))
         {
-            throw Emerg(OpenSslErrors.Message($"d2i_OCSP_RESPONSE_bio(\"{path}\") failed", OpenSslErrors.OcspResponseWrongTag));
+            throw OpenSslErrors.Failure($"d2i_OCSP_RESPONSE_bio(\"{path}\") failed", OpenSslErrors.OcspResponseWrongTag);
         }
     }
 
@@ -155,6 +155,4 @@ internal sealed class OcspStapling
 
         return null;
     }
-
-    private static ConfigException Emerg(string message) => new(message, (Configuration.Syntax.SourceLocation?)null);
 }

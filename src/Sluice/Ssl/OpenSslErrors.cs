@@ -1,3 +1,5 @@
+using Sluice.Configuration;
+
 namespace Sluice.Ssl;
 
 /// <summary>
@@ -35,6 +37,10 @@ internal static class OpenSslErrors
     public static string GroupCannotBeSet(string group) => $"error:0A080106:SSL routines::passed invalid argument:group '{group}' cannot be set";
 
     public static string UnknownConfCommand(string name) => $"error:0A000182:SSL routines::unknown cmd name:cmd={name}";
+
+    /// <summary>An emerg without location (nginx logs TLS context errors outside the parser) worded by <see cref="Message"/>.</summary>
+    public static ConfigException Failure(string what, params string[] queue) =>
+        new(Message(what, queue), (Configuration.Syntax.SourceLocation?)null);
 
     /// <summary><c>what</c> followed by the queue as nginx prints it; no parentheses when the queue is empty.</summary>
     public static string Message(string what, params string[] queue) =>

@@ -3,7 +3,11 @@ using System.Text;
 namespace Sluice.Ssl;
 
 /// <summary>One <c>-----BEGIN LABEL-----</c> … <c>-----END LABEL-----</c> block, decoded.</summary>
-internal sealed record PemBlock(string Label, byte[] Der, bool LegacyEncrypted);
+internal sealed record PemBlock(string Label, byte[] Der, bool LegacyEncrypted)
+{
+    /// <summary>The labels OpenSSL reads a certificate from (<c>PEM_read_bio_X509_AUX</c>).</summary>
+    public bool IsCertificate => Label is "TRUSTED CERTIFICATE" or "CERTIFICATE" or "X509 CERTIFICATE";
+}
 
 /// <summary>The blocks of a PEM file in order, and the OpenSSL error that stopped the reading, if any.</summary>
 internal sealed record PemScan(IReadOnlyList<PemBlock> Blocks, string? Error);

@@ -18,8 +18,6 @@ namespace Sluice.Ssl;
 /// </summary>
 internal sealed class SslServerValidator
 {
-    private static readonly string[] CertificateLabels = ["TRUSTED CERTIFICATE", "CERTIFICATE", "X509 CERTIFICATE"];
-
     private readonly ConfigCompiler _compiler;
     private readonly HttpConfState _state;
     private readonly ConfScope _scope;
@@ -51,7 +49,7 @@ internal sealed class SslServerValidator
         var ciphers = _scope.Get(S.Ciphers) ?? S.DefaultCiphers;
         if (!CipherStrings.SelectsAny(ciphers))
         {
-            throw Emerg($"SSL_CTX_set_cipher_list(\"{ciphers}\") failed", OpenSslErrors.NoCipherMatch);
+            throw OpenSslErrors.Failure($"SSL_CTX_set_cipher_list(\"{ciphers}\") failed", OpenSslErrors.NoCipherMatch);
         }
 
         var credentials = LoadCredentials();
@@ -80,17 +78,17 @@ internal sealed class SslServerValidator
             var at = _scope.WhereSet(S.Enable);
             if (certificates.Count == 0)
             {
-                return rejectHandshake ? true : throw Emerg($"no \"ssl_certificate\" is defined for the \"ssl\" directive in {at}");
+                return rejectHandshake ? true : throw OpenSslErrors.Failure($"no \"ssl_certificate\" is defined for the \"ssl\" directive in {at}");
             }
 
             if (keys.Count == 0)
             {
-                throw Emerg($"no \"ssl_certificate_key\" is defined for the \"ssl\" directive in {at}");
+                throw OpenSslErrors.Failure($"no \"ssl_certificate_key\" is defined for the \"ssl\" directive in {at}");
             }
 
             return keys.Count >= certificates.Count
                 ? true
-                : throw Emerg($"no \"ssl_certificate_key\" is defined for certificate \"{certificates[^1]}\" and the \"ssl\" directive in {at}");
+                : throw OpenSslErrors.Failure($"no \"ssl_certificate_key\" is defined for certificate \"{certificates[^1]}\" and the \"ssl\" directive in {at}");
         }
 
         if (certificates.Count == 0)
@@ -101,7 +99,7 @@ internal sealed class SslServerValidator
         // As written, not resolved: nginx names the directive's argument here.
         return keys.Count >= certificates.Count
             ? true
-            : throw Emerg($"no \"ssl_certificate_key\" is defined for certificate \"{certificates[^1]}\"");
+            : throw OpenSslErrors.Failure($"no \"ssl_certificate_key\" is defined for certificate \"{certificates[^1]}\"");
     }
 
     /// <summary>Loads each certificate and its key; names with variables are only compiled, as nginx loads them per handshake.</summary>
@@ -144,7 +142,7 @@ internal sealed class SslServerValidator
             {
                 if (verify != SslVerifyClient.OptionalNoCa)
                 {
-                    throw Emerg("no ssl_client_certificate for ssl_verify_client");
+                    throw OpenSslErrors.Failure("no ssl_client_certificate for ssl_verify_client");
                 }
             }
             else
@@ -177,13 +175,13 @@ internal sealed class SslServerValidator
         var file = SslFiles.Read(path);
         if (!file.Ok)
         {
-            throw Emerg(failed, OpenSslErrors.Fopen(path, "r", file.Errno, file.ErrorText), OpenSslErrors.X509SystemLib);
+            throw OpenSslErrors.Failure(failed, OpenSslErrors.Fopen(path, "r", file.Errno, file.ErrorText), OpenSslErrors.X509SystemLib);
         }
 
         var scan = PemReader.Scan(file.Bytes!);
         if (scan.Error is not null)
         {
-            throw Emerg(failed, scan.Error, OpenSslErrors.PemLibInX509);
+            throw OpenSslErrors.Failure(failed, scan.Error, OpenSslErrors.PemLibInX509);
         }
 
         var certificates = new List<X509Certificate2>();
@@ -194,7 +192,7 @@ internal sealed class SslServerValidator
             {
                 crls++;
             }
-            else if (CertificateLabels.Contains(block.Label))
+            else if (block.IsCertificate)
             {
                 try
                 {
@@ -202,12 +200,12 @@ internal sealed class SslServerValidator
                 }
                 catch (CryptographicException)
                 {
-                    throw Emerg(failed, OpenSslErrors.AsnHeaderTooLong, OpenSslErrors.PemLibInX509);
+                    throw OpenSslErrors.Failure(failed, OpenSslErrors.AsnHeaderTooLong, OpenSslErrors.PemLibInX509);
                 }
             }
         }
 
-        return certificates.Count + crls > 0 ? certificates : throw Emerg(failed, OpenSslErrors.NoCertificateOrCrl);
+        return certificates.Count + crls > 0 ? certificates : throw OpenSslErrors.Failure(failed, OpenSslErrors.NoCertificateOrCrl);
     }
 
     private void CheckOcsp()
@@ -219,13 +217,13 @@ internal sealed class SslServerValidator
 
         if (_scope.Get(S.VerifyClient) == SslVerifyClient.OptionalNoCa)
         {
-            throw Emerg("\"ssl_ocsp\" is incompatible with \"ssl_verify_client optional_no_ca\"");
+            throw OpenSslErrors.Failure("\"ssl_ocsp\" is incompatible with \"ssl_verify_client optional_no_ca\"");
         }
 
         if (_scope.Get(S.OcspResponder) is { Length: > 0 } responder
             && OcspStapling.ResponderProblem(responder, Environment.Resolver) is { } problem)
         {
-            throw Emerg($"{problem} in \"ssl_ocsp_responder\"");
+            throw OpenSslErrors.Failure($"{problem} in \"ssl_ocsp_responder\"");
         }
     }
 
@@ -240,13 +238,13 @@ internal sealed class SslServerValidator
         var file = SslFiles.Read(path);
         if (!file.Ok)
         {
-            throw Emerg($"BIO_new_file(\"{path}\") failed", OpenSslErrors.Fopen(path, "r", file.Errno, file.ErrorText));
+            throw OpenSslErrors.Failure($"BIO_new_file(\"{path}\") failed", OpenSslErrors.Fopen(path, "r", file.Errno, file.ErrorText));
         }
 
         var scan = PemReader.Scan(file.Bytes!);
         if (!scan.Blocks.Any(b => b.Label is "DH PARAMETERS" or "X9.42 DH PARAMETERS"))
         {
-            throw Emerg($"PEM_read_bio_DHparams(\"{path}\") failed", scan.Error ?? OpenSslErrors.NoStartLine("DH PARAMETERS"));
+            throw OpenSslErrors.Failure($"PEM_read_bio_DHparams(\"{path}\") failed", scan.Error ?? OpenSslErrors.NoStartLine("DH PARAMETERS"));
         }
     }
 
@@ -255,7 +253,7 @@ internal sealed class SslServerValidator
         var curves = _scope.Get(S.EcdhCurve) ?? S.DefaultEcdhCurve;
         if (curves != S.DefaultEcdhCurve && TlsGroups.Problems(curves) is { } queue)
         {
-            throw Emerg($"SSL_CTX_set1_curves_list(\"{curves}\") failed", queue);
+            throw OpenSslErrors.Failure($"SSL_CTX_set1_curves_list(\"{curves}\") failed", queue);
         }
     }
 
@@ -289,14 +287,11 @@ internal sealed class SslServerValidator
         {
             if (!SslConfCommands.IsKnown(name))
             {
-                throw Emerg($"SSL_CONF_cmd(\"{name}\", \"{value}\") failed", OpenSslErrors.UnknownConfCommand(name));
+                throw OpenSslErrors.Failure($"SSL_CONF_cmd(\"{name}\", \"{value}\") failed", OpenSslErrors.UnknownConfCommand(name));
             }
         }
     }
 
     /// <summary>Where nginx's parser stands while it merges: the closing brace of http.</summary>
     private SourceLocation HttpEnd => _state.BlockEnd ?? _state.Http!.Location;
-
-    private static ConfigException Emerg(string what, params string[] queue) =>
-        new(OpenSslErrors.Message(what, queue), (SourceLocation?)null);
 }

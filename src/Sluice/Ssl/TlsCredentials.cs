@@ -14,7 +14,6 @@ internal sealed record LoadedCertificate(string Name, X509Certificate2 Leaf, IRe
 /// </summary>
 internal sealed class TlsCredentials
 {
-    private static readonly string[] CertificateLabels = ["TRUSTED CERTIFICATE", "CERTIFICATE", "X509 CERTIFICATE"];
     private static readonly string[] KeyLabels = ["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY"];
 
     private readonly ConfigEnvironment _environment;
@@ -39,15 +38,15 @@ internal sealed class TlsCredentials
     {
         var (name, content) = ReadSource(written, "r", "cannot load certificate");
         var scan = PemReader.Scan(content);
-        var certificates = scan.Blocks.Where(b => CertificateLabels.Contains(b.Label)).ToList();
+        var certificates = scan.Blocks.Where(b => b.IsCertificate).ToList();
         if (certificates.Count == 0)
         {
-            throw Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509_AUX() failed", scan.Error ?? OpenSslErrors.NoStartLine("TRUSTED CERTIFICATE"));
+            throw OpenSslErrors.Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509_AUX() failed", scan.Error ?? OpenSslErrors.NoStartLine("TRUSTED CERTIFICATE"));
         }
 
         if (scan.Error is not null)
         {
-            throw Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509() failed", scan.Error);
+            throw OpenSslErrors.Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509() failed", scan.Error);
         }
 
         var decoded = new List<X509Certificate2>(certificates.Count);
@@ -59,7 +58,7 @@ internal sealed class TlsCredentials
             }
             catch (CryptographicException)
             {
-                throw Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509_AUX() failed", OpenSslErrors.AsnHeaderTooLong);
+                throw OpenSslErrors.Failure($"cannot load certificate \"{name}\": PEM_read_bio_X509_AUX() failed", OpenSslErrors.AsnHeaderTooLong);
             }
         }
 
@@ -76,7 +75,7 @@ internal sealed class TlsCredentials
 
         var (name, content) = ReadSource(written, "r", "cannot load certificate key");
         var block = PemReader.Scan(content).Blocks.FirstOrDefault(b => KeyLabels.Contains(b.Label))
-            ?? throw Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.KeyDecoderUnsupported);
+            ?? throw OpenSslErrors.Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.KeyDecoderUnsupported);
 
         using var key = ImportKey(block, passwords, name);
         if (key is null)
@@ -87,7 +86,7 @@ internal sealed class TlsCredentials
         var type = key is RSA ? KeyType(RsaOid) : key is ECDsa ? KeyType(EcOid) : KeyType(DsaOid);
         if (_byKeyType.TryGetValue(type, out var certificate) && !SamePublicKey(certificate, key))
         {
-            throw Failure($"SSL_CTX_use_PrivateKey(\"{name}\") failed", OpenSslErrors.KeyValuesMismatch);
+            throw OpenSslErrors.Failure($"SSL_CTX_use_PrivateKey(\"{name}\") failed", OpenSslErrors.KeyValuesMismatch);
         }
     }
 
@@ -103,7 +102,7 @@ internal sealed class TlsCredentials
         {
             if (passwords is null)
             {
-                throw Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.NoPassword);
+                throw OpenSslErrors.Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.NoPassword);
             }
 
             foreach (var password in passwords)
@@ -114,7 +113,7 @@ internal sealed class TlsCredentials
                 }
             }
 
-            throw Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.WrongPassword);
+            throw OpenSslErrors.Failure($"cannot load certificate key \"{name}\": PEM_read_bio_PrivateKey() failed", OpenSslErrors.WrongPassword);
         }
 
         return block.Label switch
@@ -173,8 +172,6 @@ internal sealed class TlsCredentials
         var file = SslFiles.Read(path);
         return file.Ok
             ? (path, file.Bytes!)
-            : throw Failure($"{what} \"{path}\": BIO_new_file() failed", OpenSslErrors.Fopen(path, mode, file.Errno, file.ErrorText));
+            : throw OpenSslErrors.Failure($"{what} \"{path}\": BIO_new_file() failed", OpenSslErrors.Fopen(path, mode, file.Errno, file.ErrorText));
     }
-
-    private static ConfigException Failure(string what, string queue) => new(OpenSslErrors.Message(what, queue), (Configuration.Syntax.SourceLocation?)null);
 }
