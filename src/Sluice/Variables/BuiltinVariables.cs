@@ -29,19 +29,37 @@ public static class BuiltinVariables
 
         // other modules
         "gzip_ratio", "limit_req_status", "limit_conn_status", "realip_remote_addr", "realip_remote_port",
-        "ssl_protocol", "ssl_cipher", "ssl_ciphers", "ssl_curves", "ssl_session_id", "ssl_session_reused",
+        "ssl_protocol", "ssl_cipher", "ssl_ciphers", "ssl_curve", "ssl_curves", "ssl_session_id", "ssl_session_reused",
         "ssl_early_data", "ssl_server_name", "ssl_alpn_protocol", "ssl_client_cert", "ssl_client_raw_cert",
         "ssl_client_escaped_cert", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_s_dn_legacy",
         "ssl_client_i_dn_legacy", "ssl_client_serial", "ssl_client_fingerprint", "ssl_client_verify",
         "ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain", "http2", "date_local", "date_gmt",
         "fastcgi_script_name", "fastcgi_path_info", "invalid_referer", "secure_link", "secure_link_expires",
         "uid_got", "uid_set", "uid_reset", "memcached_key",
+        "connections_active", "connections_reading", "connections_writing", "connections_waiting",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The built-ins a configuration may define again (nginx's <c>NGX_HTTP_VAR_CHANGEABLE</c>): <c>set $args</c> is fine, <c>set $uri</c> is not.</summary>
+    private static readonly FrozenSet<string> Changeable = new[]
+    {
+        "args", "limit_rate", "proxy_internal_body_length", "proxy_internal_chunked",
+        "ssl_protocol", "ssl_cipher", "ssl_ciphers", "ssl_curve", "ssl_curves", "ssl_session_id", "ssl_session_reused",
+        "ssl_early_data", "ssl_server_name", "ssl_alpn_protocol", "ssl_client_cert", "ssl_client_raw_cert",
+        "ssl_client_escaped_cert", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_s_dn_legacy",
+        "ssl_client_i_dn_legacy", "ssl_client_serial", "ssl_client_fingerprint", "ssl_client_verify",
+        "ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     private static readonly string[] Prefixes =
     [
         "http_", "sent_http_", "sent_trailer_", "cookie_", "arg_", "upstream_http_", "upstream_trailer_", "upstream_cookie_",
     ];
+
+    /// <summary>
+    /// False when <paramref name="lowerName"/> is a built-in the configuration may not define (<c>set</c>, a named
+    /// regex capture, <c>map</c>): nginx's <c>the duplicate "name" variable</c>. Family names (<c>$http_x</c>) may be defined.
+    /// </summary>
+    public static bool CanDefine(string lowerName) => !Names.Contains(lowerName) || Changeable.Contains(lowerName);
 
     /// <summary>True for a built-in name or a name of a built-in family with a non-empty suffix.</summary>
     public static bool IsBuiltin(string lowerName)
