@@ -10,8 +10,8 @@ internal static class AccessDirectives
     public static void Register(DirectiveTable table)
     {
         const DirectiveContext contexts = DirectiveContext.Http | Server | Location | LimitExcept;
-        table.Add(new DirectiveSpec("allow", contexts, DirectiveArity.Take1, AccessRule, DirectiveSupport.NotImplemented) { Module = "http_access" });
-        table.Add(new DirectiveSpec("deny", contexts, DirectiveArity.Take1, AccessRule, DirectiveSupport.NotImplemented) { Module = "http_access" });
+        table.Add(new DirectiveSpec("allow", contexts, DirectiveArity.Take1, AccessRule, DirectiveSupport.Implemented) { Module = "http_access" });
+        table.Add(new DirectiveSpec("deny", contexts, DirectiveArity.Take1, AccessRule, DirectiveSupport.Implemented) { Module = "http_access" });
     }
 
     private static void AccessRule(DirectiveCall call)

@@ -11,12 +11,12 @@ internal static class HeadersDirectives
     public static void Register(DirectiveTable table)
     {
         const DirectiveContext contexts = HttpServerLocation | LocationIf;
-        void Add(string name, DirectiveArity arity, DirectiveHandler handler) =>
-            table.Add(new DirectiveSpec(name, contexts, arity, handler, DirectiveSupport.NotImplemented) { Module = "http_headers" });
+        void Add(string name, DirectiveArity arity, DirectiveHandler handler, DirectiveSupport support) =>
+            table.Add(new DirectiveSpec(name, contexts, arity, handler, support) { Module = "http_headers" });
 
-        Add("expires", DirectiveArity.Take12, Expires);
-        Add("add_header", DirectiveArity.Take23, call => AddHeader(call, HeadersSettings.Headers));
-        Add("add_trailer", DirectiveArity.Take23, call => AddHeader(call, HeadersSettings.Trailers));
+        Add("expires", DirectiveArity.Take12, Expires, DirectiveSupport.Implemented);
+        Add("add_header", DirectiveArity.Take23, call => AddHeader(call, HeadersSettings.Headers), DirectiveSupport.Implemented);
+        Add("add_trailer", DirectiveArity.Take23, call => AddHeader(call, HeadersSettings.Trailers), DirectiveSupport.NotImplemented);
     }
 
     private static void AddHeader(DirectiveCall call, ListSetting<HeaderEntry> setting)

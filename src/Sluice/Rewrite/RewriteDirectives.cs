@@ -21,7 +21,7 @@ internal static class RewriteDirectives
     public static void Register(DirectiveTable table)
     {
         void Add(string name, DirectiveContext contexts, DirectiveArity arity, DirectiveHandler handler) =>
-            table.Add(new DirectiveSpec(name, contexts, arity, handler, DirectiveSupport.NotImplemented) { Module = "http_rewrite" });
+            table.Add(new DirectiveSpec(name, contexts, arity, handler, DirectiveSupport.Implemented) { Module = "http_rewrite" });
 
         Add("rewrite", Steps, Take23, Rewrite);
         Add("return", Steps, Take12, Return);
@@ -32,30 +32,10 @@ internal static class RewriteDirectives
         Add("uninitialized_variable_warn", DirectiveContext.Http | Steps, DirectiveArity.Flag, Slots.Flag(RewriteSettings.UninitializedVariableWarn));
     }
 
-    /// <summary>Compiles a rewrite or if regex; its named captures become variables, as in nginx's <c>ngx_http_regex_compile</c>.</summary>
-    internal static Regex CompileRegex(DirectiveCall call, string pattern, bool caseless)
-    {
-        var regex = NginxRegex.Compile(pattern, caseless, call.Location);
-        foreach (var name in regex.GetGroupNames())
-        {
-            if (!char.IsAsciiDigit(name[0]))
-            {
-                Define(call, name);
-            }
-        }
+    /// <summary>Compiles a rewrite or if regex; its named captures become variables.</summary>
+    internal static Regex CompileRegex(DirectiveCall call, string pattern, bool caseless) => call.CompileHttpRegex(pattern, caseless);
 
-        return regex;
-    }
-
-    private static void Define(DirectiveCall call, string name)
-    {
-        if (!BuiltinVariables.CanDefine(name.ToLowerInvariant()))
-        {
-            throw call.Error($"the duplicate \"{name}\" variable");
-        }
-
-        call.Http().Variables.Define(name);
-    }
+    private static void Define(DirectiveCall call, string name) => call.DefineVariable(name);
 
     private static void Append(DirectiveCall call, RewriteStep step)
     {

@@ -14,7 +14,7 @@ internal static class StubStatusDirectives
             DirectiveContext.ServerLocation,
             DirectiveArity.NoArgs | DirectiveArity.Take1,
             StubStatus,
-            DirectiveSupport.NotImplemented) { Module = "http_stub_status" });
+            DirectiveSupport.Implemented) { Module = "http_stub_status" });
 
     /// <summary>
     /// nginx only installs the content handler: the optional argument (1.7.5+ made it optional) is not read, so

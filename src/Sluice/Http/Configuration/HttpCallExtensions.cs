@@ -16,6 +16,36 @@ public static class HttpCallExtensions
         return template;
     }
 
+    /// <summary>
+    /// nginx's <c>ngx_http_regex_compile</c>: compiles a pattern and makes its named captures variables
+    /// (a name that would redefine a built-in variable is nginx's <c>the duplicate "x" variable</c>).
+    /// </summary>
+    public static System.Text.RegularExpressions.Regex CompileHttpRegex(this DirectiveCall call, string pattern, bool caseless)
+    {
+        var regex = Sluice.Configuration.Values.NginxRegex.Compile(pattern, caseless, call.Location);
+        foreach (var name in regex.GetGroupNames())
+        {
+            if (!char.IsAsciiDigit(name[0]))
+            {
+                call.DefineVariable(name);
+                call.Http().CaptureNames.Add(name.ToLowerInvariant());
+            }
+        }
+
+        return regex;
+    }
+
+    /// <summary>Declares a variable the configuration defines (set, named capture, map …), refusing to redefine a built-in one.</summary>
+    public static void DefineVariable(this DirectiveCall call, string name)
+    {
+        if (!BuiltinVariables.CanDefine(name.ToLowerInvariant()))
+        {
+            throw call.Error($"the duplicate \"{name}\" variable");
+        }
+
+        call.Http().Variables.Define(name);
+    }
+
     /// <summary>The server block the directive is in, if any.</summary>
     public static ServerBuilder? Server(this DirectiveCall call) =>
         call.Scope.Nearest(DirectiveContext.Server)?.Owner as ServerBuilder;

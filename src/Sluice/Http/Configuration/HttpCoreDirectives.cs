@@ -189,12 +189,12 @@ internal static class HttpCoreDirectives
                     break;
                 case "~":
                     kind = LocationKind.Regex;
-                    regex = NginxRegex.Compile(name, caseless: false, call.Location);
+                    regex = call.CompileHttpRegex(name, caseless: false);
                     break;
                 case "~*":
                     kind = LocationKind.Regex;
                     caseless = true;
-                    regex = NginxRegex.Compile(name, caseless: true, call.Location);
+                    regex = call.CompileHttpRegex(name, caseless: true);
                     break;
                 default:
                     throw call.Error($"invalid location modifier \"{modifier}\"");
@@ -223,7 +223,7 @@ internal static class HttpCoreDirectives
                     caseless = true;
                 }
 
-                regex = NginxRegex.Compile(name, caseless, call.Location);
+                regex = call.CompileHttpRegex(name, caseless);
             }
             else if (name.StartsWith('@'))
             {
@@ -551,7 +551,7 @@ internal static class HttpCoreDirectives
 
             var pattern = value[1..];
             var caseless = pattern.Any(char.IsAsciiLetterUpper);
-            var regex = NginxRegex.Compile(pattern, caseless, call.Location);
+            var regex = call.CompileHttpRegex(pattern, caseless);
             server.Names.Add(new ServerNameEntry(pattern, regex, call.Location));
         }
     }

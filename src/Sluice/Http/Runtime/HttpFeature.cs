@@ -42,6 +42,9 @@ public sealed class HttpBuildContext
     public Dictionary<Type, object> Carry { get; } = [];
 
     public CompiledTemplate Compile(VariableTemplate template) => Variables.Compile(template);
+
+    /// <summary>Builds a location from a block that is not in the location tree (the body of an <c>if</c>).</summary>
+    public required Func<ConfScope, ServerBuilder, LocationBuilder?, LocationRuntime> BuildPseudoLocation { get; init; }
 }
 
 /// <summary>One location (or a server's own context) being built.</summary>
@@ -59,6 +62,8 @@ public sealed class LocationBuildContext
     public required LocationRuntime Location { get; init; }
 
     public List<PhaseHandler> Handlers { get; } = [];
+
+    public List<ResponseHeaderFilter> HeaderFilters { get; } = [];
 
     public Dictionary<Type, object> Features { get; } = [];
 

@@ -3,5 +3,12 @@ namespace Sluice.Http.Runtime;
 /// <summary>The runtime builders of the http features, in nginx's module order (which decides handler order within a phase).</summary>
 public static class HttpFeatures
 {
-    public static IReadOnlyList<IHttpFeature> All { get; } = [];
+    public static IReadOnlyList<IHttpFeature> All { get; } =
+    [
+        new RegexCapturesFeature(),
+        new Access.AccessFeature(),
+        new Rewrite.RewriteFeature(),
+        new StubStatus.StubStatusFeature(),
+        new Headers.HeadersFeature(),
+    ];
 }

@@ -30,7 +30,8 @@ public static class HttpRuntimeBuilder
             return null;
         }
 
-        var context = new HttpBuildContext
+        HttpBuildContext context = null!;
+        context = new HttpBuildContext
         {
             Compiler = compiler,
             State = state,
@@ -39,6 +40,8 @@ public static class HttpRuntimeBuilder
             Counters = counters,
             ErrorLog = errorLog,
             Previous = previous,
+            BuildPseudoLocation = (scope, server, builder) =>
+                BuildLocation(context, features, server, builder, scope, builder?.Name ?? "", builder?.Kind ?? LocationKind.Prefix, null),
         };
         foreach (var feature in features)
         {
@@ -115,6 +118,7 @@ public static class HttpRuntimeBuilder
         }
 
         location.Handlers = [.. build.Handlers.OrderBy(h => h.Phase)];
+        location.HeaderFilters = [.. build.HeaderFilters];
         location.Features = build.Features.ToFrozenDictionary();
         return location;
     }

@@ -30,6 +30,9 @@ public sealed class LocationRuntime : ILocationNode<LocationRuntime>
     /// <summary>Phase handlers in phase order; features add theirs while the generation is built.</summary>
     public PhaseHandler[] Handlers { get; set; } = [];
 
+    /// <summary>nginx's header filters of this location (add_header, expires …), applied just before the response starts.</summary>
+    public ResponseHeaderFilter[] HeaderFilters { get; set; } = [];
+
     /// <summary>Features' per-location runtime objects (the access log of this location, …), by type.</summary>
     public FrozenDictionary<Type, object> Features { get; set; } = FrozenDictionary<Type, object>.Empty;
 

@@ -53,3 +53,9 @@ public abstract class PhaseHandler
 
     public abstract ValueTask<PhaseOutcome> ExecuteAsync(RequestContext request);
 }
+
+/// <summary>A response-header step run just before the status line is sent (nginx's header filters).</summary>
+public abstract class ResponseHeaderFilter
+{
+    public abstract void Apply(RequestContext request);
+}

@@ -179,6 +179,40 @@ public static class RequestProcessor
         return PhaseOutcome.Next;
     }
 
+    /// <summary>A redirect answer (return, rewrite): the Location header, then nginx's special response for the code.</summary>
+    public static Task RedirectAsync(RequestContext request, int status, string location)
+    {
+        request.Http.Response.Headers.Location = SpecialResponse.AbsoluteLocation(request, location);
+        return FinalizeAsync(request, status);
+    }
+
+    /// <summary>
+    /// nginx's <c>ngx_http_send_response</c> for a text (<c>return 200 "OK"</c>): the text as body, typed by the
+    /// URI's extension or <c>default_type</c>; a 204 has no body.
+    /// </summary>
+    public static async Task SendTextAsync(RequestContext request, int status, string text)
+    {
+        var response = request.Http.Response;
+        SpecialResponse.SetStatus(request, status);
+        if (status == 204)
+        {
+            await response.StartAsync().ConfigureAwait(false);
+            return;
+        }
+
+        response.Headers.ContentType = StaticFileHandler.ContentType(request);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        response.ContentLength = bytes.Length;
+        if (HttpMethods.IsHead(request.Http.Request.Method))
+        {
+            await response.StartAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await response.Body.WriteAsync(bytes).ConfigureAwait(false);
+        request.BodyBytesSent += bytes.Length;
+    }
+
     /// <summary>
     /// Ends a request with a status (nginx's <c>ngx_http_finalize_request</c> with a special code): an
     /// <c>error_page</c> for it redirects once (more with <c>recursive_error_pages</c>), else the built-in page.

@@ -86,6 +86,14 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
     private static Task SetServerHeader(RequestContext request)
     {
         var response = request.Http.Response;
+        if (request.Location is { } location)
+        {
+            foreach (var filter in location.HeaderFilters)
+            {
+                filter.Apply(request);
+            }
+        }
+
         var tokens = request.Location?.Core.ServerTokens ?? "on";
         response.Headers.Server = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
         if (response.StatusCode is not (200 or 206 or 304))

@@ -228,7 +228,7 @@ public sealed class StaticFileHandler : PhaseHandler
     }
 
     /// <summary>nginx's <c>ngx_http_set_content_type</c>: by the URI's extension (exact, then lowercased), else default_type.</summary>
-    private static string ContentType(RequestContext request)
+    public static string ContentType(RequestContext request)
     {
         var core = request.Location.Core;
         var slash = request.Uri.LastIndexOf('/');

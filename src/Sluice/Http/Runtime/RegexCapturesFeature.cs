@@ -1,0 +1,21 @@
+namespace Sluice.Http.Runtime;
+
+/// <summary>
+/// Named captures of the configuration's regexes (locations, server names, if, rewrite) are variables in
+/// nginx (<c>(?&lt;sub&gt;…)</c> gives <c>$sub</c>); they read the request's last regex match.
+/// </summary>
+internal sealed class RegexCapturesFeature : IHttpFeature
+{
+    public void Prepare(HttpBuildContext context)
+    {
+        foreach (var name in context.State.CaptureNames)
+        {
+            var group = name;
+            context.Variables.Define(group, r => r.Captures is { } m && m.Groups[group] is { Success: true } g ? g.Value : null);
+        }
+    }
+
+    public void BuildLocation(LocationBuildContext location)
+    {
+    }
+}

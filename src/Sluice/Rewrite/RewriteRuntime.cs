@@ -1,0 +1,370 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Sluice.Configuration.Directives;
+using Sluice.Core;
+using Sluice.Http.Configuration;
+using Sluice.Http.Runtime;
+using Sluice.Variables;
+
+namespace Sluice.Rewrite;
+
+/// <summary>
+/// Runs the rewrite module's programs: the server's in the server-rewrite phase, each location's in the
+/// rewrite phase. <c>set</c> variables are defined for templates; an <c>if</c> body in a location is its
+/// own (unlisted) location whose settings take over when the condition holds, as in nginx.
+/// </summary>
+internal sealed class RewriteFeature : IHttpFeature
+{
+    public void Prepare(HttpBuildContext context)
+    {
+        foreach (var name in SetVariables(context.State))
+        {
+            var key = name;
+            context.Variables.Define(key, r => r.SetVariables is { } vars && vars.TryGetValue(key, out var value) ? value : null);
+        }
+    }
+
+    public void BuildLocation(LocationBuildContext location)
+    {
+        if (!location.Scope.TryGetHere(RewriteSettings.Program, out var program) || program is null || program.Steps.Count == 0)
+        {
+            return;
+        }
+
+        var steps = Compile(location, program);
+        var phase = location.IsServerLevel ? HttpPhase.ServerRewrite : HttpPhase.Rewrite;
+        location.Handlers.Add(new RewriteHandler(phase, steps, location.Get(RewriteSettings.Log)));
+    }
+
+    private static CompiledStep[] Compile(LocationBuildContext location, RewriteProgram program) =>
+        [.. program.Steps.Select(step => Compile(location, step))];
+
+    private static CompiledStep Compile(LocationBuildContext location, RewriteStep step)
+    {
+        switch (step)
+        {
+            case ReturnStep r:
+                return new CompiledStep.Return(r.Code, r.Text is null ? null : location.Compile(r.Text));
+            case RewriteRuleStep rule:
+                return new CompiledStep.Rule(
+                    new Regex(rule.Pattern.ToString(), rule.Pattern.Options | RegexOptions.Compiled, TimeSpan.FromSeconds(1)),
+                    location.Compile(rule.Replacement),
+                    rule.Ending,
+                    rule.RedirectUrl,
+                    rule.AppendArgs,
+                    rule.Replacement.Source);
+            case SetStep set:
+                return new CompiledStep.Set(set.Variable, location.Compile(set.Value));
+            case BreakStep:
+                return new CompiledStep.Break();
+            case IfStep ifStep:
+                {
+                    var bodyProgram = ifStep.Body.TryGetHere(RewriteSettings.Program, out var p) ? p : null;
+                    LocationRuntime? ifLocation = null;
+                    if (!location.IsServerLevel)
+                    {
+                        ifLocation = location.Http.BuildPseudoLocation(ifStep.Body, location.Server, ifStep.Body.Owner as LocationBuilder);
+
+                        // The body's rewrite steps run inline below; its own handler would run them twice.
+                        ifLocation.Handlers = [.. ifLocation.Handlers.Where(h => h is not RewriteHandler)];
+                    }
+
+                    var body = bodyProgram is null ? [] : bodyProgram.Steps.Select(s => Compile(location, s)).ToArray();
+                    return new CompiledStep.If(IfEvaluator.Compile(ifStep.Condition, location), body, ifLocation);
+                }
+
+            default:
+                throw new InvalidOperationException($"unknown rewrite step {step.GetType().Name}");
+        }
+    }
+
+    /// <summary>Every variable a <c>set</c> anywhere in the configuration writes.</summary>
+    private static HashSet<string> SetVariables(HttpConfState state)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        void Walk(ConfScope scope)
+        {
+            if (scope.TryGetHere(RewriteSettings.Program, out var program) && program is not null)
+            {
+                foreach (var step in program.Steps)
+                {
+                    if (step is SetStep set)
+                    {
+                        names.Add(set.Variable);
+                    }
+                    else if (step is IfStep ifStep)
+                    {
+                        Walk(ifStep.Body);
+                    }
+                }
+            }
+        }
+
+        void WalkLocation(LocationBuilder location)
+        {
+            Walk(location.Scope);
+            foreach (var child in location.Children)
+            {
+                WalkLocation(child);
+            }
+        }
+
+        if (state.Http is not null)
+        {
+            Walk(state.Http);
+        }
+
+        foreach (var server in state.Servers)
+        {
+            Walk(server.Scope);
+            foreach (var location in server.Locations)
+            {
+                WalkLocation(location);
+            }
+        }
+
+        return names;
+    }
+}
+
+/// <summary>A rewrite step bound to compiled templates and regexes.</summary>
+internal abstract record CompiledStep
+{
+    public sealed record Return(int Code, CompiledTemplate? Text) : CompiledStep;
+
+    public sealed record Rule(Regex Pattern, CompiledTemplate Replacement, RewriteEnding Ending, bool RedirectUrl, bool AppendArgs, string Source) : CompiledStep;
+
+    public sealed record Set(string Variable, CompiledTemplate Value) : CompiledStep;
+
+    public sealed record Break : CompiledStep;
+
+    public sealed record If(Func<RequestContext, bool> Condition, CompiledStep[] Body, LocationRuntime? Location) : CompiledStep;
+}
+
+/// <summary>One block's rewrite program at runtime (nginx's script engine for the rewrite phases).</summary>
+internal sealed class RewriteHandler : PhaseHandler
+{
+    private readonly CompiledStep[] _steps;
+    private readonly bool _log;
+
+    public RewriteHandler(HttpPhase phase, CompiledStep[] steps, bool log)
+    {
+        Phase = phase;
+        _steps = steps;
+        _log = log;
+    }
+
+    public override HttpPhase Phase { get; }
+
+    public override async ValueTask<PhaseOutcome> ExecuteAsync(RequestContext request)
+    {
+        var uriBefore = request.Uri;
+        var (outcome, stopped) = await RunAsync(request, _steps).ConfigureAwait(false);
+        if (outcome is { } done)
+        {
+            return done;
+        }
+
+        // A URI changed by a rewrite without a flag sends the request to the location search again
+        // (not after "break", which keeps the current location).
+        return Phase == HttpPhase.Rewrite && !stopped && uriBefore != request.Uri ? PhaseOutcome.Redirect : PhaseOutcome.Next;
+    }
+
+    /// <summary>Runs steps: an outcome to stop the request here, or none with whether a "break" ended the program.</summary>
+    private async ValueTask<(PhaseOutcome? Outcome, bool Stopped)> RunAsync(RequestContext request, CompiledStep[] steps)
+    {
+        foreach (var step in steps)
+        {
+            switch (step)
+            {
+                case CompiledStep.Return ret:
+                    return (await ReturnAsync(request, ret).ConfigureAwait(false), true);
+
+                case CompiledStep.Set set:
+                    (request.SetVariables ??= new Dictionary<string, string>(StringComparer.Ordinal))[set.Variable] = set.Value.Render(request);
+                    break;
+
+                case CompiledStep.Break:
+                    return (null, true);
+
+                case CompiledStep.If ifStep:
+                    if (!ifStep.Condition(request))
+                    {
+                        break;
+                    }
+
+                    if (ifStep.Location is not null)
+                    {
+                        request.Location = ifStep.Location;
+                    }
+
+                    var inner = await RunAsync(request, ifStep.Body).ConfigureAwait(false);
+                    if (inner.Outcome is not null || inner.Stopped)
+                    {
+                        return inner;
+                    }
+
+                    break;
+
+                case CompiledStep.Rule rule:
+                    var match = rule.Pattern.Match(request.Uri);
+                    if (!match.Success)
+                    {
+                        break;
+                    }
+
+                    request.Captures = match;
+                    if (await ApplyRuleAsync(request, rule).ConfigureAwait(false) is { } redirected)
+                    {
+                        return (redirected, true);
+                    }
+
+                    if (rule.Ending == RewriteEnding.Break)
+                    {
+                        return (null, true);
+                    }
+
+                    if (rule.Ending == RewriteEnding.Last)
+                    {
+                        return (Phase == HttpPhase.Rewrite ? PhaseOutcome.Redirect : null, true);
+                    }
+
+                    break;
+            }
+        }
+
+        return (null, false);
+    }
+
+    private async ValueTask<PhaseOutcome?> ApplyRuleAsync(RequestContext request, CompiledStep.Rule rule)
+    {
+        var value = rule.Replacement.Render(request);
+        if (_log)
+        {
+            request.Runtime.ErrorLog.Write(LogLevel.Notice, $"\"{rule.Pattern}\" matches \"{request.Uri}\"");
+        }
+
+        if (rule.RedirectUrl || rule.Ending is RewriteEnding.Redirect or RewriteEnding.Permanent)
+        {
+            var location = value;
+            if (rule.AppendArgs && !string.IsNullOrEmpty(request.Args))
+            {
+                location += (location.Contains('?', StringComparison.Ordinal) ? "&" : "?") + request.Args;
+            }
+
+            var status = rule.Ending == RewriteEnding.Permanent ? 301 : 302;
+            await RequestProcessor.RedirectAsync(request, status, location).ConfigureAwait(false);
+            return PhaseOutcome.Done;
+        }
+
+        var question = value.IndexOf('?', StringComparison.Ordinal);
+        if (question >= 0)
+        {
+            var newArgs = value[(question + 1)..];
+            if (rule.AppendArgs && !string.IsNullOrEmpty(request.Args))
+            {
+                newArgs += "&" + request.Args;
+            }
+
+            request.Uri = value[..question];
+            request.Args = newArgs;
+        }
+        else
+        {
+            request.Uri = value;
+            if (!rule.AppendArgs)
+            {
+                request.Args = null;
+            }
+        }
+
+        if (_log)
+        {
+            request.Runtime.ErrorLog.Write(LogLevel.Notice, $"rewritten data: \"{request.Uri}\", args: \"{request.Args}\"");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// nginx's <c>return</c>: a redirect code or a text sends that response; a code of 400 and up without text
+    /// ends the request with that status (so <c>error_page</c> applies).
+    /// </summary>
+    private static async ValueTask<PhaseOutcome> ReturnAsync(RequestContext request, CompiledStep.Return ret)
+    {
+        if (ret.Code >= 400 && ret.Text is null)
+        {
+            return PhaseOutcome.Finalize(ret.Code);
+        }
+
+        var text = ret.Text?.Render(request) ?? "";
+        if (ret.Code is 301 or 302 or 303 or 307 or 308)
+        {
+            await RequestProcessor.RedirectAsync(request, ret.Code, text).ConfigureAwait(false);
+            return PhaseOutcome.Done;
+        }
+
+        await RequestProcessor.SendTextAsync(request, ret.Code, text).ConfigureAwait(false);
+        return PhaseOutcome.Done;
+    }
+}
+
+/// <summary>Turns an <c>if</c> condition into a predicate over the request.</summary>
+internal static class IfEvaluator
+{
+    public static Func<RequestContext, bool> Compile(IfCondition condition, LocationBuildContext location)
+    {
+        switch (condition)
+        {
+            case VariableIsTrue v:
+                {
+                    var getter = location.Http.Variables.Resolve(v.Variable);
+                    return r => getter(r) is { Length: > 0 } value && value != "0";
+                }
+
+            case VariableEquals eq:
+                {
+                    var getter = location.Http.Variables.Resolve(eq.Variable);
+                    var expected = location.Compile(eq.Value);
+                    return r => (getter(r) ?? "") == expected.Render(r) != eq.Negated;
+                }
+
+            case VariableMatches m:
+                {
+                    var getter = location.Http.Variables.Resolve(m.Variable);
+                    var regex = new Regex(m.Pattern.ToString(), m.Pattern.Options | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+                    return r =>
+                    {
+                        var match = regex.Match(getter(r) ?? "");
+                        if (match.Success && !m.Negated)
+                        {
+                            r.Captures = match;
+                        }
+
+                        return match.Success != m.Negated;
+                    };
+                }
+
+            case FileTest test:
+                {
+                    var path = location.Compile(test.Path);
+                    return r =>
+                    {
+                        var p = path.Render(r);
+                        var result = test.Kind switch
+                        {
+                            FileTestKind.File => File.Exists(p),
+                            FileTestKind.Directory => Directory.Exists(p),
+                            FileTestKind.Exists => File.Exists(p) || Directory.Exists(p),
+                            _ => File.Exists(p) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(p) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0,
+                        };
+                        return result != test.Negated;
+                    };
+                }
+
+            default:
+                throw new InvalidOperationException($"unknown if condition {condition.GetType().Name}");
+        }
+    }
+}
