@@ -48,7 +48,7 @@ internal sealed class RewriteFeature : IHttpFeature
                 return new CompiledStep.Return(r.Code, r.Text is null ? null : location.Compile(r.Text));
             case RewriteRuleStep rule:
                 return new CompiledStep.Rule(
-                    new Regex(rule.Pattern.ToString(), rule.Pattern.Options | RegexOptions.Compiled, TimeSpan.FromSeconds(1)),
+                    Configuration.Values.NginxRegex.Recompile(rule.Pattern, RegexOptions.Compiled),
                     location.Compile(rule.Replacement),
                     rule.Ending,
                     rule.RedirectUrl,
@@ -214,7 +214,7 @@ internal sealed class RewriteHandler : PhaseHandler
                         break;
                     }
 
-                    request.Captures = match;
+                    request.SetCaptures(match, rule.Pattern);
                     if (await ApplyRuleAsync(request, rule).ConfigureAwait(false) is { } redirected)
                     {
                         return (redirected, true);
@@ -333,13 +333,13 @@ internal static class IfEvaluator
             case VariableMatches m:
                 {
                     var getter = location.Http.Variables.Resolve(m.Variable);
-                    var regex = new Regex(m.Pattern.ToString(), m.Pattern.Options | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+                    var regex = Configuration.Values.NginxRegex.Recompile(m.Pattern, RegexOptions.Compiled);
                     return r =>
                     {
                         var match = regex.Match(getter(r) ?? "");
                         if (match.Success && !m.Negated)
                         {
-                            r.Captures = match;
+                            r.SetCaptures(match, regex);
                         }
 
                         return match.Success != m.Negated;

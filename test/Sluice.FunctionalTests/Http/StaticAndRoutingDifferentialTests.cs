@@ -220,8 +220,6 @@ public sealed class StaticAndRoutingDifferentialTests : IClassFixture<StaticAndR
 
     private void Compare(ObservedResponse nginx, ObservedResponse sluice)
     {
-        _output.WriteLine("nginx:\n" + nginx);
-        _output.WriteLine("sluice:\n" + sluice);
-        Assert.Equal(nginx.ToString(), sluice.ToString());
+        DifferentialAssert.Same(nginx, sluice, _output);
     }
 }

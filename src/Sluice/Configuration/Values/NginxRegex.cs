@@ -22,7 +22,7 @@ public static class NginxRegex
             options |= RegexOptions.IgnoreCase;
         }
 
-        var translated = Translate(pattern);
+        var (translated, names) = Translate(pattern);
         var duplicate = FindDuplicateGroupName(pattern);
         if (duplicate >= 0)
         {
@@ -31,13 +31,33 @@ public static class NginxRegex
 
         try
         {
-            return new Regex(translated, options, TimeSpan.FromSeconds(1));
+            var regex = new Regex(translated, options, TimeSpan.FromSeconds(1));
+            GroupNamesByRegex.AddOrUpdate(regex, names);
+            return regex;
         }
         catch (RegexParseException e)
         {
             var (message, offset) = Describe(e, pattern);
             throw Failure(message, pattern, offset, location);
         }
+    }
+
+    /// <summary>
+    /// PCRE numbers named groups in order with the others ($2 may be a named group); .NET numbers named groups last.
+    /// Named groups are therefore compiled unnamed, and their names kept here, by regex.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Regex, IReadOnlyDictionary<string, int>> GroupNamesByRegex = [];
+
+    /// <summary>The named groups of a regex compiled here, with their PCRE numbers.</summary>
+    public static IReadOnlyDictionary<string, int> NamedGroups(Regex regex) =>
+        GroupNamesByRegex.TryGetValue(regex, out var names) ? names : new Dictionary<string, int>();
+
+    /// <summary>Recompiles a validated regex with other options (e.g. compiled for the request path), keeping its group names.</summary>
+    public static Regex Recompile(Regex regex, RegexOptions extra)
+    {
+        var recompiled = new Regex(regex.ToString(), regex.Options | extra, regex.MatchTimeout);
+        GroupNamesByRegex.AddOrUpdate(recompiled, NamedGroups(regex));
+        return recompiled;
     }
 
     /// <summary>Number of capture groups (for <c>$1</c>…<c>$9</c> checks).</summary>
@@ -150,21 +170,34 @@ public static class NginxRegex
         return -1;
     }
 
-    /// <summary>Rewrites PCRE-only constructs into their .NET equivalents.</summary>
-    internal static string Translate(string pattern)
+    /// <summary>
+    /// Rewrites PCRE-only constructs into their .NET equivalents and turns named groups into numbered ones
+    /// (keeping PCRE's left-to-right numbering); returns the names with their numbers.
+    /// </summary>
+    internal static (string Pattern, IReadOnlyDictionary<string, int> Names) Translate(string pattern)
     {
-        if (!pattern.Contains("(?P", StringComparison.Ordinal) && !HasPossessive(pattern))
-        {
-            return pattern;
-        }
-
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
         var sb = new StringBuilder(pattern.Length + 8);
         var inClass = false;
+        var groups = 0;
         for (var i = 0; i < pattern.Length; i++)
         {
             var c = pattern[i];
             if (c == '\\' && i + 1 < pattern.Length)
             {
+                // \k<name>, \k'name', \k{name}, \g{name}: a back-reference by name becomes one by number.
+                if (!inClass && pattern[i + 1] is 'k' or 'g' && i + 2 < pattern.Length && pattern[i + 2] is '<' or '\'' or '{')
+                {
+                    var close = pattern[i + 2] switch { '<' => '>', '{' => '}', _ => '\'' };
+                    var end = pattern.IndexOf(close, i + 3);
+                    if (end > i && names.TryGetValue(pattern[(i + 3)..end], out var number))
+                    {
+                        sb.Append('\\').Append(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        i = end;
+                        continue;
+                    }
+                }
+
                 sb.Append(c).Append(pattern[++i]);
                 continue;
             }
@@ -183,22 +216,57 @@ public static class NginxRegex
                 continue;
             }
 
-            if (c == '(' && string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0)
+            if (c == '(')
             {
-                sb.Append("(?<");
-                i += 3;
-                continue;
-            }
-
-            if (c == '(' && string.CompareOrdinal(pattern, i, "(?P=", 0, 4) == 0)
-            {
-                var end = pattern.IndexOf(')', i);
-                if (end > i)
+                if (i + 1 >= pattern.Length || pattern[i + 1] != '?')
                 {
-                    sb.Append("\\k<").Append(pattern, i + 4, end - i - 4).Append('>');
-                    i = end;
+                    groups++;
+                    sb.Append(c);
                     continue;
                 }
+
+                var nameStart = -1;
+                char nameClose = '>';
+                if (string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0)
+                {
+                    nameStart = i + 4;
+                }
+                else if (string.CompareOrdinal(pattern, i, "(?<", 0, 3) == 0 && i + 3 < pattern.Length && pattern[i + 3] is not ('=' or '!'))
+                {
+                    nameStart = i + 3;
+                }
+                else if (string.CompareOrdinal(pattern, i, "(?'", 0, 3) == 0)
+                {
+                    nameStart = i + 3;
+                    nameClose = '\'';
+                }
+
+                if (nameStart > 0)
+                {
+                    var end = pattern.IndexOf(nameClose, nameStart);
+                    if (end > nameStart)
+                    {
+                        groups++;
+                        names.TryAdd(pattern[nameStart..end], groups);
+                        sb.Append('(');
+                        i = end;
+                        continue;
+                    }
+                }
+
+                if (string.CompareOrdinal(pattern, i, "(?P=", 0, 4) == 0)
+                {
+                    var end = pattern.IndexOf(')', i);
+                    if (end > i && names.TryGetValue(pattern[(i + 4)..end], out var number))
+                    {
+                        sb.Append('\\').Append(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        i = end;
+                        continue;
+                    }
+                }
+
+                sb.Append(c);
+                continue;
             }
 
             // X*+ X++ X?+ X{n}+ : possessive, i.e. an atomic group around the quantified item.
@@ -211,7 +279,7 @@ public static class NginxRegex
             sb.Append(c);
         }
 
-        return sb.ToString();
+        return (sb.ToString(), names);
     }
 
     private static bool HasPossessive(string pattern) =>

@@ -23,13 +23,10 @@ public static class HttpCallExtensions
     public static System.Text.RegularExpressions.Regex CompileHttpRegex(this DirectiveCall call, string pattern, bool caseless)
     {
         var regex = Sluice.Configuration.Values.NginxRegex.Compile(pattern, caseless, call.Location);
-        foreach (var name in regex.GetGroupNames())
+        foreach (var name in Sluice.Configuration.Values.NginxRegex.NamedGroups(regex).Keys)
         {
-            if (!char.IsAsciiDigit(name[0]))
-            {
-                call.DefineVariable(name);
-                call.Http().CaptureNames.Add(name.ToLowerInvariant());
-            }
+            call.DefineVariable(name);
+            call.Http().CaptureNames.Add(name.ToLowerInvariant());
         }
 
         return regex;

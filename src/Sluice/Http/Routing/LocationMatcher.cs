@@ -33,7 +33,7 @@ public enum LocationMatchKind
 }
 
 /// <summary>The result of a location search: the location and, for a regex location, its match (for $1…$9).</summary>
-public readonly record struct LocationMatch<TNode>(LocationMatchKind Kind, TNode? Location, Match? RegexMatch)
+public readonly record struct LocationMatch<TNode>(LocationMatchKind Kind, TNode? Location, Match? RegexMatch, Regex? Regex = null)
     where TNode : class;
 
 /// <summary>
@@ -73,6 +73,7 @@ public sealed class LocationMatcher<TNode>
     public LocationMatch<TNode> Find(string uri)
     {
         var (kind, found, match) = FindStatic(uri);
+        Regex? matchRegex = null;
         if (kind == LocationMatchKind.AutoRedirect)
         {
             return new(kind, found, null);
@@ -97,7 +98,7 @@ public sealed class LocationMatcher<TNode>
 
                 if (inner.Location is not null)
                 {
-                    (found, match) = (inner.Location, inner.RegexMatch);
+                    (found, match, matchRegex) = (inner.Location, inner.RegexMatch, inner.Regex);
                 }
             }
         }
@@ -119,15 +120,15 @@ public sealed class LocationMatcher<TNode>
                     var inner = nested.Find(uri);
                     if (inner.Location is not null)
                     {
-                        return new(LocationMatchKind.Found, inner.Location, inner.RegexMatch ?? m);
+                        return inner.RegexMatch is not null ? new(LocationMatchKind.Found, inner.Location, inner.RegexMatch, inner.Regex) : new(LocationMatchKind.Found, inner.Location, m, regex.Regex);
                     }
                 }
 
-                return new(LocationMatchKind.Found, regex, m);
+                return new(LocationMatchKind.Found, regex, m, regex.Regex);
             }
         }
 
-        return found is null ? default : new(LocationMatchKind.Found, found, match);
+        return found is null ? default : new(LocationMatchKind.Found, found, match, matchRegex);
     }
 
     private (LocationMatchKind, TNode?, Match?) FindStatic(string uri)

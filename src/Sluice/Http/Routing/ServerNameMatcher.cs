@@ -58,9 +58,10 @@ public sealed class ServerNameMatcher<TServer>
     public TServer DefaultServer { get; }
 
     /// <summary>Finds the server for a validated, lowercased host (empty when the request has none).</summary>
-    public TServer Find(string host, out Match? regexMatch)
+    public TServer Find(string host, out Match? regexMatch, out Regex? matchedRegex)
     {
         regexMatch = null;
+        matchedRegex = null;
         if (_exact.TryGetValue(host, out var server))
         {
             return server;
@@ -95,6 +96,7 @@ public sealed class ServerNameMatcher<TServer>
                 if (match.Success)
                 {
                     regexMatch = match;
+                    matchedRegex = regex;
                     return candidate;
                 }
             }

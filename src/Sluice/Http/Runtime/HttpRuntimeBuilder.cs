@@ -82,7 +82,7 @@ public static class HttpRuntimeBuilder
     private static LocationRuntime BuildTree(HttpBuildContext context, IReadOnlyList<IHttpFeature> features, ServerBuilder server, LocationBuilder builder)
     {
         // The request path matches with compiled regexes; configuration loading only validated them.
-        var regex = builder.Regex is null ? null : new Regex(builder.Regex.ToString(), builder.Regex.Options | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+        var regex = builder.Regex is null ? null : Sluice.Configuration.Values.NginxRegex.Recompile(builder.Regex, RegexOptions.Compiled);
         var location = BuildLocation(context, features, server, builder, builder.Scope, builder.Name, builder.Kind, regex);
         if (builder.Children.Count > 0)
         {

@@ -11,7 +11,7 @@ internal sealed class RegexCapturesFeature : IHttpFeature
         foreach (var name in context.State.CaptureNames)
         {
             var group = name;
-            context.Variables.Define(group, r => r.Captures is { } m && m.Groups[group] is { Success: true } g ? g.Value : null);
+            context.Variables.Define(group, r => r.NamedCapture(group));
         }
     }
 

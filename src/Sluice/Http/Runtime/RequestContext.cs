@@ -36,7 +36,35 @@ public sealed class RequestContext
     public string? HostHeader { get; set; }
 
     /// <summary>Captures of the last regex that matched (location, server name, rewrite, if).</summary>
-    public Match? Captures { get; set; }
+    public Match? Captures { get; private set; }
+
+    /// <summary>The named groups of the regex behind <see cref="Captures"/>, with their PCRE numbers.</summary>
+    public IReadOnlyDictionary<string, int>? CaptureNames { get; private set; }
+
+    public void SetCaptures(Match match, Regex regex)
+    {
+        Captures = match;
+        CaptureNames = Sluice.Configuration.Values.NginxRegex.NamedGroups(regex);
+    }
+
+    /// <summary>A named capture of the last match, by its (case-insensitive) name; null when absent.</summary>
+    public string? NamedCapture(string name)
+    {
+        if (Captures is not { } m || CaptureNames is null)
+        {
+            return null;
+        }
+
+        foreach (var (group, number) in CaptureNames)
+        {
+            if (group.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : null;
+            }
+        }
+
+        return null;
+    }
 
     public long StartTimestamp { get; private set; }
 
@@ -80,6 +108,7 @@ public sealed class RequestContext
         Args = null;
         HostHeader = null;
         Captures = null;
+        CaptureNames = null;
         Status = 0;
         InternalRedirects = 0;
         ErrorStatus = 0;

@@ -30,11 +30,11 @@ public static class RequestProcessor
         }
 
         request.HostHeader = host;
-        request.Server = request.Address.Servers.Find(host ?? "", out var serverMatch);
+        request.Server = request.Address.Servers.Find(host ?? "", out var serverMatch, out var serverRegex);
         request.Location = request.Server.ServerLocation;
         if (serverMatch is not null)
         {
-            request.Captures = serverMatch;
+            request.SetCaptures(serverMatch, serverRegex!);
         }
 
         if (!hostValid || !TryParseTarget(request))
@@ -100,7 +100,7 @@ public static class RequestProcessor
             request.Location = match.Location ?? request.Server.ServerLocation;
             if (match.RegexMatch is not null)
             {
-                request.Captures = match.RegexMatch;
+                request.SetCaptures(match.RegexMatch, match.Regex!);
             }
 
             if (request.Location.Internal && !request.IsInternal)

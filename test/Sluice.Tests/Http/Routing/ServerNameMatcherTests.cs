@@ -26,7 +26,7 @@ public sealed class ServerNameMatcherTests
     [InlineData("shop.example.net", "regex")]
     [InlineData("", "empty")]
     [InlineData("unknown.test", "default")]
-    public void Chooses_like_nginx(string host, string expected) => Assert.Equal(expected, Matcher.Find(host, out _));
+    public void Chooses_like_nginx(string host, string expected) => Assert.Equal(expected, Matcher.Find(host, out _, out _));
 
     [Theory]
     [InlineData("Example.COM", "example.com")]
