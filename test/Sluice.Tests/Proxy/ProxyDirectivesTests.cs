@@ -1,6 +1,7 @@
 using Sluice.Configuration;
 using Sluice.Proxy.Configuration;
 using Sluice.Tests.Configuration;
+using Sluice.Tests.Upstreams;
 
 namespace Sluice.Tests.Proxy;
 

@@ -13,7 +13,7 @@ namespace Sluice.Proxy.Configuration;
 internal static class ProxyCacheDirectives
 {
     /// <summary>The shared-zone owner tag of proxy caches: another module's zone of the same name is a conflict.</summary>
-    internal const string ZoneKind = "proxy_cache";
+    private const string ZoneKind = "proxy_cache";
 
     /// <summary>nginx refuses a keys zone smaller than two pages.</summary>
     private const long MinKeysZoneSize = 2 * 4096;

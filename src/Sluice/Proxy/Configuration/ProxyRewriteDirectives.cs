@@ -102,8 +102,8 @@ internal static class ProxyRewriteDirectives
     }
 
     /// <summary>
-    /// <c>proxy_redirect default</c> turns the proxy_pass of the same block into a rule, so it must come after a
-    /// proxy_pass without variables.
+    /// <c>proxy_redirect default</c> turns the proxy_pass of the same block into a rule (its URL back to the
+    /// location, or its host root back to "/"), so it must come after a proxy_pass without variables.
     /// </summary>
     private static DefaultRedirect RedirectToProxyPass(DirectiveCall call)
     {
@@ -111,12 +111,9 @@ internal static class ProxyRewriteDirectives
         return pass switch
         {
             VariableProxyPass => throw call.Error("\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables"),
-            StaticProxyPass target => Default(target),
+            StaticProxyPass { Uri.Length: > 0 } target => new DefaultRedirect(target.Url, target.LocationPrefix ?? ""),
+            StaticProxyPass target => new DefaultRedirect(target.Url + "/", "/"),
             _ => throw call.Error("\"proxy_redirect default\" should be placed after the \"proxy_pass\" directive"),
         };
     }
-
-    /// <summary>The rule nginx derives from a proxy_pass: its URL back to the location, or its host root back to "/".</summary>
-    internal static DefaultRedirect Default(StaticProxyPass pass) =>
-        pass.Uri.Length > 0 ? new DefaultRedirect(pass.Url, pass.LocationPrefix ?? "") : new DefaultRedirect(pass.Url + "/", "/");
 }

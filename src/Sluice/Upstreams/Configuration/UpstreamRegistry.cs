@@ -17,8 +17,6 @@ public sealed class UpstreamRegistry
 {
     private readonly List<UpstreamBuilder> _upstreams = [];
 
-    public IReadOnlyList<UpstreamBuilder> Upstreams => _upstreams;
-
     public ImmutableArray<UpstreamGroup> Groups { get; private set; } = [];
 
     /// <summary>

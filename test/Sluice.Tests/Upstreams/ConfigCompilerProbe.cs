@@ -1,7 +1,8 @@
 using Sluice.Configuration;
 using Sluice.Configuration.Syntax;
+using Sluice.Tests.Configuration;
 
-namespace Sluice.Tests.Configuration;
+namespace Sluice.Tests.Upstreams;
 
 /// <summary>
 /// Compiles a configuration and keeps the compiler even when the result is "not implemented yet", so tests
