@@ -89,6 +89,9 @@ public sealed class ProxyDirectivesTests
     [InlineData("proxy_cache_path cache keys_zone=a:1m;\nproxy_cache_path cache2 keys_zone=a:1m;", "duplicate zone \"a\" in F:4")]
     [InlineData("proxy_cache_path cache keys_zone=a:1m;\nproxy_cache_path cache2 keys_zone=a:2m;", "the size 2097152 of shared memory zone \"a\" conflicts with already declared size 1048576 in F:4")]
     [InlineData("proxy_cache_path cache keys_zone=a:1m;\nproxy_cache_path cache/ keys_zone=b:1m;", "the same path name \"/sluice-test/cache\" used in F:3 and in F:4")]
+    [InlineData("proxy_temp_path /t 1 2;\nproxy_cache_path /t keys_zone=a:1m;", "the same path name \"/t\" used in F:3 and in F:4")]
+    [InlineData("proxy_temp_path t 1 2;\nserver { proxy_temp_path t/ 2; }", "the same path name \"/sluice-test/t\" in F:3 has the different levels than in F:4")]
+    [InlineData("client_body_temp_path /t 1;\nproxy_temp_path /t 2;", "the same path name \"/t\" in F:3 has the different levels than in F:4")]
     [InlineData("server { proxy_cache_path cache keys_zone=a:1m; }", "\"proxy_cache_path\" directive is not allowed here in F:3")]
     public void Checks_cache_paths_as_nginx_does(string http, string error)
     {
@@ -116,6 +119,14 @@ public sealed class ProxyDirectivesTests
     {
         Assert.Empty(ConfigTestHelper.LoadHttp("proxy_buffers 1 4k;").RealErrors());
         Assert.Equal("there must be at least 2 \"proxy_buffers\" in F:5", ConfigTestHelper.LoadHttp("proxy_buffers 1 4k;\nserver { listen 18080; }").FirstError());
+    }
+
+    [Theory]
+    [InlineData("proxy_temp_path t 1 2;\nserver { proxy_temp_path t/ 1 2; }")]
+    [InlineData("proxy_cache_path /c/ keys_zone=a:1m;\nproxy_cache_path /c keys_zone=b:1m;")]
+    public void Directories_nginx_sees_as_distinct_or_compatible_are_accepted(string http)
+    {
+        Assert.Empty(ConfigTestHelper.LoadHttp(http).RealErrors());
     }
 
     [Fact]

@@ -108,13 +108,7 @@ internal static class ProxyCacheDirectives
     /// <summary><c>proxy_cache_path path [levels=1:2] keys_zone=name:size [inactive=…] [max_size=…] …</c> (nginx's <c>ngx_http_file_cache_set_slot</c>).</summary>
     private static void CachePath(DirectiveCall call)
     {
-        var path = call.Args[0];
-        if (path.EndsWith('/'))
-        {
-            path = path[..^1];
-        }
-
-        path = call.Compiler.Environment.FullPath(path);
+        var path = call.Compiler.Environment.FullPath(call.Args[0].EndsWith('/') ? call.Args[0][..^1] : call.Args[0]);
         var levels = ImmutableArray<int>.Empty;
         var useTempPath = true;
         string? zoneName = null;
@@ -167,15 +161,10 @@ internal static class ProxyCacheDirectives
             throw call.Error($"\"{call.Name}\" must have \"keys_zone\" parameter");
         }
 
-        var state = call.Compiler.State<ProxyConfState>();
-        if (state.CachePaths.Find(p => p.Path == path) is { } previous)
-        {
-            throw call.Error($"the same path name \"{path}\" used in {previous.Location} and");
-        }
-
         var cachePath = new ProxyCachePath(
             path, levels, zoneName, zoneSize, ConfiguredTime.FromSeconds(inactive), maxSize, minFree, useTempPath, call.Location);
-        state.CachePaths.Add(cachePath);
+        call.Compiler.State<FilePathRegistry>().Add(call.Compiler.Environment, call.Args[0], levels, cachePath, call.Location);
+        call.Compiler.State<ProxyConfState>().CachePaths.Add(cachePath);
         var zone = call.Compiler.State<SharedZoneRegistry>().Add(zoneName, zoneSize, ZoneKind, call.Location);
         if (zone.Data is not null)
         {
