@@ -53,6 +53,8 @@ public sealed class ProxyDirectivesTests
     [InlineData("proxy_cache_key $uri; proxy_cache_key $host;", "\"proxy_cache_key\" directive is duplicate in F:3")]
     [InlineData("proxy_cache_valid 4xx 1m;", "invalid status \"4xx\" in F:3")]
     [InlineData("proxy_cache_valid 200 forever;", "invalid time value \"forever\" in F:3")]
+    [InlineData("proxy_ssl_password_file /nonexistent/pass;", "open() \"/nonexistent/pass\" failed (2: No such file or directory) in F:3")]
+    [InlineData("proxy_ssl_password_file pass;", "open() \"/sluice-test/conf/pass\" failed (2: No such file or directory) in F:3")]
     [InlineData("proxy_cache_valid 99 1m;", "invalid status \"99\" in F:3")]
     public void Rejects_what_nginx_rejects_in_a_location(string directives, string error)
     {

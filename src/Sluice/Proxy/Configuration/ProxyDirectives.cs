@@ -81,7 +81,7 @@ internal static class ProxyDirectives
         Add("proxy_ssl_crl", Hsl, Take1, Slots.Str(S.SslCrl));
         Add("proxy_ssl_certificate", Hsl, Take1, call => ComplexValue(call, S.SslCertificate));
         Add("proxy_ssl_certificate_key", Hsl, Take1, call => ComplexValue(call, S.SslCertificateKey));
-        Add("proxy_ssl_password_file", Hsl, Take1, Slots.Str(S.SslPasswordFile));
+        Add("proxy_ssl_password_file", Hsl, Take1, SslPasswordFile);
         Add("proxy_ssl_conf_command", Hsl, Take2, Slots.KeyValue(S.SslConfCommands));
     }
 
@@ -248,6 +248,24 @@ internal static class ProxyDirectives
         || (text.IndexOfAny(['[', '%']) < 0
             && System.Net.IPAddress.TryParse(text, out var v6)
             && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
+
+    /// <summary>nginx reads the pass phrases when it reads the directive, so a missing file fails the configuration at once.</summary>
+    private static void SslPasswordFile(DirectiveCall call)
+    {
+        call.EnsureNotSet(S.SslPasswordFile);
+        var path = call.Compiler.Environment.FullConfPath(call.Args[0]);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var (errno, text) = Hosting.Errno.From(e);
+            throw call.Error($"open() \"{path}\" failed ({errno}: {text})");
+        }
+
+        call.Set(S.SslPasswordFile, path);
+    }
 
     /// <summary>SO_SNDLOWAT cannot be set on Linux: nginx takes the size and warns that it ignores it.</summary>
     private static void SendLowat(DirectiveCall call)
