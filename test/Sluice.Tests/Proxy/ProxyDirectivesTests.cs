@@ -132,6 +132,13 @@ public sealed class ProxyDirectivesTests
     }
 
     [Fact]
+    public void Named_captures_of_rewrite_regexes_define_variables()
+    {
+        var result = ConfigTestHelper.LoadHttp(Location + "proxy_redirect ~^http://(?<upstream_host>[^/]+)/ http://$upstream_host/; } }");
+        Assert.Empty(result.RealErrors());
+    }
+
+    [Fact]
     public void A_cache_zone_may_be_declared_after_its_use()
     {
         var result = ConfigTestHelper.LoadHttp(Location + "proxy_cache api; } }\nproxy_cache_path cache/ levels=1:2 keys_zone=api:10m inactive=60m max_size=1g use_temp_path=off;");

@@ -20,14 +20,14 @@ internal sealed class ProxyMergeChecks
 
     private readonly HttpConfState _http;
     private readonly ProxyConfState _proxy;
-    private readonly SourceLocation? _at;
+    private readonly SourceLocation _at;
     private readonly HashSet<object> _compiledHeaderLists = new(ReferenceEqualityComparer.Instance);
 
     public ProxyMergeChecks(ConfigCompiler compiler, HttpConfState http)
     {
         _http = http;
         _proxy = compiler.State<ProxyConfState>();
-        _at = http.BlockEnd;
+        _at = http.BlockEnd ?? http.Http!.Location;
     }
 
     public void Run()
@@ -158,11 +158,7 @@ internal sealed class ProxyMergeChecks
         }
     }
 
-    private void Compile(string text)
-    {
-        var location = _at ?? throw new InvalidOperationException("The http block has no end.");
-        _http.Variables.Use(VariableTemplate.Parse(text, location));
-    }
+    private void Compile(string text) => _http.Variables.Use(VariableTemplate.Parse(text, _at));
 
     private ConfigException Fail(string message) => new(message, _at);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.RegularExpressions;
 using Sluice.Configuration.Directives;
 using Sluice.Configuration.Values;
 using Sluice.Http.Configuration;
@@ -32,7 +33,7 @@ internal static class ProxyRewriteDirectives
         var pattern = call.Args[0];
         if (pattern.StartsWith('~'))
         {
-            return new RegexRewrite(NginxRegex.Compile(pattern[1..], caseless: true, call.Location), call.Template(call.Args[1]));
+            return new RegexRewrite(CompileRegex(call, pattern[1..], caseless: true), call.Template(call.Args[1]));
         }
 
         var compiled = call.Template(pattern.StartsWith('.') ? pattern[1..] : pattern);
@@ -53,7 +54,7 @@ internal static class ProxyRewriteDirectives
         var cookie = call.Args[0];
         var flags = call.Args.Skip(1);
         return cookie.StartsWith('~')
-            ? new CookieFlagsRule(NginxRegex.Compile(cookie[1..], caseless: true, call.Location), null, [.. flags.Select(call.Template)])
+            ? new CookieFlagsRule(CompileRegex(call, cookie[1..], caseless: true), null, [.. flags.Select(call.Template)])
             : new CookieFlagsRule(null, call.Template(cookie), [.. flags.Select(call.Template)]);
     });
 
@@ -97,8 +98,19 @@ internal static class ProxyRewriteDirectives
     private static RegexRewrite RegexRule(DirectiveCall call, string pattern)
     {
         var caseless = pattern.StartsWith("~*", StringComparison.Ordinal);
-        var regex = NginxRegex.Compile(pattern[(caseless ? 2 : 1)..], caseless, call.Location);
-        return new RegexRewrite(regex, call.Template(call.Args[1]));
+        return new RegexRewrite(CompileRegex(call, pattern[(caseless ? 2 : 1)..], caseless), call.Template(call.Args[1]));
+    }
+
+    /// <summary>As in nginx, a named capture <c>(?&lt;name&gt;…)</c> defines <c>$name</c> for the replacement and everything else.</summary>
+    private static Regex CompileRegex(DirectiveCall call, string pattern, bool caseless)
+    {
+        var regex = NginxRegex.Compile(pattern, caseless, call.Location);
+        foreach (var name in regex.GetGroupNames().Where(n => !int.TryParse(n, out _)))
+        {
+            call.Http().Variables.Define(name);
+        }
+
+        return regex;
     }
 
     /// <summary>
