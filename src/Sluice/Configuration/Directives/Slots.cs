@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Sluice.Configuration.Values;
 
 namespace Sluice.Configuration.Directives;
@@ -189,6 +190,8 @@ public static class Slots
             throw call.DirectiveError("invalid value");
         }
 
+        var levels = call.Args.Skip(1).Select(int.Parse).ToImmutableArray();
+        call.Compiler.State<Core.FilePathRegistry>().Add(call.Compiler.Environment, call.Args[0], levels, null, call.Location);
         call.Set(setting, call.Args[0]);
     };
 
