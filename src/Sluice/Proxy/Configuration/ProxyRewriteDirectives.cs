@@ -102,16 +102,7 @@ internal static class ProxyRewriteDirectives
     }
 
     /// <summary>As in nginx, a named capture <c>(?&lt;name&gt;…)</c> defines <c>$name</c> for the replacement and everything else.</summary>
-    private static Regex CompileRegex(DirectiveCall call, string pattern, bool caseless)
-    {
-        var regex = NginxRegex.Compile(pattern, caseless, call.Location);
-        foreach (var name in regex.GetGroupNames().Where(n => !int.TryParse(n, out _)))
-        {
-            call.Http().Variables.Define(name);
-        }
-
-        return regex;
-    }
+    private static Regex CompileRegex(DirectiveCall call, string pattern, bool caseless) => call.CompileHttpRegex(pattern, caseless);
 
     /// <summary>
     /// <c>proxy_redirect default</c> turns the proxy_pass of the same block into a rule (its URL back to the
