@@ -78,16 +78,10 @@ public sealed class ConfigCompiler
         catch (ConfigException e)
         {
             _diagnostics.Add(ConfigDiagnostic.FromException(e));
-            return new ConfigCompileResult(false, [.. _diagnostics]);
+            return new ConfigCompileResult(false, [.. _diagnostics], []);
         }
 
-        if (_notImplemented.Count > 0)
-        {
-            _diagnostics.AddRange(_notImplemented);
-            return new ConfigCompileResult(false, [.. _diagnostics]);
-        }
-
-        return new ConfigCompileResult(true, [.. _diagnostics]);
+        return new ConfigCompileResult(true, [.. _diagnostics], [.. _notImplemented]);
     }
 
     /// <summary>Interprets statements in a block of the given scope.</summary>
@@ -150,5 +144,8 @@ public sealed class ConfigCompiler
     }
 }
 
-/// <summary>The outcome of compiling: whether the configuration is usable, and every message in nginx's order.</summary>
-public sealed record ConfigCompileResult(bool Success, ImmutableArray<ConfigDiagnostic> Diagnostics);
+/// <summary>
+/// The outcome of compiling: whether nginx would accept the configuration, its messages in nginx's order,
+/// and the directives it uses that Sluice cannot run yet (reported once every nginx check has passed).
+/// </summary>
+public sealed record ConfigCompileResult(bool Success, ImmutableArray<ConfigDiagnostic> Diagnostics, ImmutableArray<ConfigDiagnostic> NotImplemented);

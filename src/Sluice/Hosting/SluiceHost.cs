@@ -138,12 +138,12 @@ public sealed class SluiceHost : IRuntimeSource
     {
         var environment = new ConfigEnvironment { Prefix = _paths.Prefix, ConfPrefix = _paths.ConfPrefix };
         var loaded = new ConfigLoader(environment).Load(_paths.ConfFile, _options.Directives);
-        foreach (var diagnostic in loaded.Diagnostics)
+        foreach (var diagnostic in loaded.Messages)
         {
             errorLog.Write(StartupLog.ToLevel(diagnostic.Level), diagnostic.Text);
         }
 
-        if (!loaded.Success)
+        if (!loaded.IsValid)
         {
             return false;
         }
@@ -152,6 +152,16 @@ public sealed class SluiceHost : IRuntimeSource
         try
         {
             ConfigActivation.Check(loaded.Compiled!, testOnly: false);
+            if (!loaded.NotImplemented.IsEmpty)
+            {
+                foreach (var diagnostic in loaded.NotImplemented)
+                {
+                    errorLog.Write(StartupLog.ToLevel(diagnostic.Level), diagnostic.Text);
+                }
+
+                return false;
+            }
+
             next = BuildRuntime(loaded.Compiled!, errorLog);
             if (next is not null)
             {

@@ -49,13 +49,12 @@ public static class SluiceProgram
         var environment = new ConfigEnvironment { Prefix = paths.Prefix, ConfPrefix = paths.ConfPrefix };
         var loaded = new ConfigLoader(environment).Load(paths.ConfFile, options.Directives);
 
-        var syntaxFailed = !loaded.Success;
-        foreach (var diagnostic in loaded.Diagnostics)
+        foreach (var diagnostic in loaded.Messages)
         {
             log.Write(diagnostic);
         }
 
-        if (syntaxFailed)
+        if (!loaded.IsValid)
         {
             if (options.TestConfig)
             {
@@ -86,6 +85,16 @@ public static class SluiceProgram
             return 1;
         }
 
+        if (!loaded.NotImplemented.IsEmpty)
+        {
+            foreach (var diagnostic in loaded.NotImplemented)
+            {
+                log.Write(diagnostic);
+            }
+
+            return 1;
+        }
+
         var host = new SluiceHost(paths, options, loaded, stderr, time);
         return await host.RunAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -104,6 +113,18 @@ public static class SluiceProgram
         catch (ConfigException e)
         {
             log.Write(ConfigDiagnostic.FromException(e));
+            log.Stderr($"configuration file {paths.ConfFile} test failed");
+            return 1;
+        }
+
+        // The configuration is valid nginx; Sluice now says which directives it cannot run yet.
+        if (!loaded.NotImplemented.IsEmpty)
+        {
+            foreach (var diagnostic in loaded.NotImplemented)
+            {
+                log.Write(diagnostic);
+            }
+
             log.Stderr($"configuration file {paths.ConfFile} test failed");
             return 1;
         }
