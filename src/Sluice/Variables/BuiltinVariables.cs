@@ -43,6 +43,17 @@ public static class BuiltinVariables
         "http_", "sent_http_", "sent_trailer_", "cookie_", "arg_", "upstream_http_", "upstream_trailer_", "upstream_cookie_",
     ];
 
+    /// <summary>Built-ins nginx declares <c>NGX_HTTP_VAR_CHANGEABLE</c>: map, geo, split_clients and set may redefine them.</summary>
+    private static readonly FrozenSet<string> Changeable = new[] { "args", "limit_rate", "proxy_host", "proxy_port" }
+        .Concat(Names.Where(n => n.StartsWith("ssl_", StringComparison.Ordinal)))
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// True for a built-in that a configuration may not define again (nginx's <c>the duplicate "x" variable</c>).
+    /// Families (<c>$http_*</c>, <c>$arg_*</c>) are not in nginx's variable hash, so <c>map … $http_foo</c> is allowed.
+    /// </summary>
+    public static bool IsReadOnly(string lowerName) => Names.Contains(lowerName) && !Changeable.Contains(lowerName);
+
     /// <summary>True for a built-in name or a name of a built-in family with a non-empty suffix.</summary>
     public static bool IsBuiltin(string lowerName)
     {

@@ -36,6 +36,26 @@ public sealed class VariableRegistry
     /// <summary>Declares a variable defined by the configuration; false when it already was (by map, geo, …).</summary>
     public bool Define(string name) => _defined.Add(name.ToLowerInvariant());
 
+    /// <summary>
+    /// nginx's <c>ngx_http_add_variable(…, NGX_HTTP_VAR_CHANGEABLE)</c> for the variables <c>map</c>, <c>geo</c>,
+    /// <c>split_clients</c> and regex named captures create: defining one twice is fine, redefining a read-only
+    /// built-in is not.
+    /// </summary>
+    public void DefineChangeable(string name, Configuration.Syntax.SourceLocation location)
+    {
+        if (name.Length == 0)
+        {
+            throw new ConfigException("invalid variable name \"$\"", location);
+        }
+
+        if (BuiltinVariables.IsReadOnly(name.ToLowerInvariant()))
+        {
+            throw new ConfigException($"the duplicate \"{name}\" variable", location);
+        }
+
+        Define(name);
+    }
+
     public bool IsDefined(string name) => _defined.Contains(name.ToLowerInvariant());
 
     public bool IsKnown(string name)
