@@ -84,7 +84,7 @@ public sealed class ConfigCompiler
         if (_notImplemented.Count > 0)
         {
             _diagnostics.AddRange(_notImplemented);
-            return new ConfigCompileResult(false, [.. _diagnostics]);
+            return new ConfigCompileResult(false, [.. _diagnostics]) { MissingFeaturesOnly = true };
         }
 
         return new ConfigCompileResult(true, [.. _diagnostics]);
@@ -151,4 +151,8 @@ public sealed class ConfigCompiler
 }
 
 /// <summary>The outcome of compiling: whether the configuration is usable, and every message in nginx's order.</summary>
-public sealed record ConfigCompileResult(bool Success, ImmutableArray<ConfigDiagnostic> Diagnostics);
+public sealed record ConfigCompileResult(bool Success, ImmutableArray<ConfigDiagnostic> Diagnostics)
+{
+    /// <summary>Nginx would accept the directives: the only errors are "not implemented yet" ones, listed last.</summary>
+    public bool MissingFeaturesOnly { get; init; }
+}

@@ -19,7 +19,10 @@ public sealed class ConfigLoader
         var document = new ConfigParser(_fileSystem, _environment.ConfPrefix).Parse(mainPath, commandLineDirectives);
         var compiler = new ConfigCompiler(SluiceDirectives.Table, _environment);
         var result = compiler.Compile(document);
-        return new ConfigLoadResult(document, result.Success ? compiler : null, result.Diagnostics);
+        return new ConfigLoadResult(document, result.Success ? compiler : null, result.Diagnostics)
+        {
+            Incomplete = result.MissingFeaturesOnly ? compiler : null,
+        };
     }
 }
 
@@ -27,4 +30,10 @@ public sealed class ConfigLoader
 public sealed record ConfigLoadResult(ConfigDocument Document, ConfigCompiler? Compiled, System.Collections.Immutable.ImmutableArray<ConfigDiagnostic> Diagnostics)
 {
     public bool Success => Compiled is not null;
+
+    /// <summary>
+    /// The compiler of a configuration that failed only because it uses features Sluice lacks: nginx's activation
+    /// checks (log files, shared zone sizes) can still run on it, and nginx's verdict is theirs when they fail.
+    /// </summary>
+    public ConfigCompiler? Incomplete { get; init; }
 }

@@ -49,7 +49,14 @@ public static class SluiceProgram
         var loaded = new ConfigLoader(environment).Load(paths.ConfFile, options.Directives);
 
         var syntaxFailed = !loaded.Success;
-        foreach (var diagnostic in loaded.Diagnostics)
+        var diagnostics = loaded.Diagnostics;
+        if (loaded.Incomplete is { } incomplete && ActivationError(incomplete, options.TestConfig) is { } activationError)
+        {
+            // nginx would stop at this check, before anything Sluice lacks would matter.
+            diagnostics = [.. diagnostics.Where(d => d.Level == DiagnosticLevel.Warn), activationError];
+        }
+
+        foreach (var diagnostic in diagnostics)
         {
             log.Write(diagnostic);
         }
@@ -87,6 +94,19 @@ public static class SluiceProgram
 
         var host = new SluiceHost(paths, options, loaded, stderr, time);
         return await host.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ConfigDiagnostic? ActivationError(ConfigCompiler compiler, bool testOnly)
+    {
+        try
+        {
+            ConfigActivation.Check(compiler, testOnly);
+            return null;
+        }
+        catch (ConfigException e)
+        {
+            return ConfigDiagnostic.FromException(e);
+        }
     }
 
     private static int Test(CommandLineOptions options, ProcessPaths paths, StartupLog log, ConfigLoadResult loaded, ConfigCompiler compiled, TextWriter stdout)
