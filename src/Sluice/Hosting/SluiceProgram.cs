@@ -48,12 +48,14 @@ public static class SluiceProgram
         var environment = new ConfigEnvironment { Prefix = paths.Prefix, ConfPrefix = paths.ConfPrefix };
         var loaded = new ConfigLoader(environment).Load(paths.ConfFile, options.Directives);
 
-        var syntaxFailed = !loaded.Success;
+        var compiled = loaded.Compiled;
         var diagnostics = loaded.Diagnostics;
-        if (loaded.Incomplete is { } incomplete && ActivationError(incomplete, options.TestConfig) is { } activationError)
+        if (loaded.Incomplete is { } incomplete && FailsActivation(incomplete, options.TestConfig))
         {
-            // nginx would stop at this check, before anything Sluice lacks would matter.
-            diagnostics = [.. diagnostics.Where(d => d.Level == DiagnosticLevel.Warn), activationError];
+            // nginx accepts the directives and then fails an activation check: that is its verdict, so it is
+            // reported (below) instead of the features Sluice lacks.
+            compiled = incomplete;
+            diagnostics = [.. diagnostics.Where(d => d.Level == DiagnosticLevel.Warn)];
         }
 
         foreach (var diagnostic in diagnostics)
@@ -61,7 +63,7 @@ public static class SluiceProgram
             log.Write(diagnostic);
         }
 
-        if (syntaxFailed)
+        if (compiled is null)
         {
             if (options.TestConfig)
             {
@@ -71,7 +73,6 @@ public static class SluiceProgram
             return 1;
         }
 
-        var compiled = loaded.Compiled!;
         if (options.TestConfig)
         {
             return Test(options, paths, log, loaded, compiled, stdout);
@@ -96,16 +97,16 @@ public static class SluiceProgram
         return await host.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static ConfigDiagnostic? ActivationError(ConfigCompiler compiler, bool testOnly)
+    private static bool FailsActivation(ConfigCompiler compiler, bool testOnly)
     {
         try
         {
             ConfigActivation.Check(compiler, testOnly);
-            return null;
+            return false;
         }
-        catch (ConfigException e)
+        catch (ConfigException)
         {
-            return ConfigDiagnostic.FromException(e);
+            return true;
         }
     }
 
