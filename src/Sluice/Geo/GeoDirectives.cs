@@ -162,8 +162,8 @@ internal static class GeoDirectives
             var text = delete ? words[1] : words[0];
             var dash = text.IndexOf('-', StringComparison.Ordinal);
             if (dash < 0
-                || !NginxCidr.TryParseIPv4(text.AsSpan(0, dash), out var start)
-                || !NginxCidr.TryParseIPv4(text.AsSpan(dash + 1), out var end)
+                || !NginxUrl.TryParseIPv4(text[..dash], out var start)
+                || !NginxUrl.TryParseIPv4(text[(dash + 1)..], out var end)
                 || ToNumber(start) > ToNumber(end))
             {
                 throw new ConfigException($"invalid range \"{text}\"", location);
@@ -203,6 +203,6 @@ internal static class GeoDirectives
             return network;
         }
 
-        private static uint ToNumber(byte[] address) => ((uint)address[0] << 24) | ((uint)address[1] << 16) | ((uint)address[2] << 8) | address[3];
+        private static uint ToNumber(IPAddress address) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
     }
 }

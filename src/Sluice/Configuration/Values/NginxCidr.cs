@@ -42,9 +42,9 @@ public readonly record struct NginxCidr(IPAddress Address, int PrefixLength)
         var addressText = slash >= 0 ? text[..slash] : text;
 
         byte[] bytes;
-        if (TryParseIPv4(addressText, out var v4))
+        if (NginxUrl.TryParseIPv4(addressText, out var v4))
         {
-            bytes = v4;
+            bytes = v4.GetAddressBytes();
         }
         else if (TryParseIPv6(addressText, out var v6))
         {
@@ -74,57 +74,10 @@ public readonly record struct NginxCidr(IPAddress Address, int PrefixLength)
     }
 
     /// <summary>
-    /// nginx's <c>ngx_inet_addr</c>: exactly three dots, octets up to 255, an empty octet counts as 0. The all-ones
-    /// address is nginx's "none" value and is refused (callers that accept it test for it first, as nginx does).
-    /// </summary>
-    public static bool TryParseIPv4(ReadOnlySpan<char> text, out byte[] bytes)
-    {
-        bytes = [];
-        uint address = 0;
-        uint octet = 0;
-        var dots = 0;
-        foreach (var c in text)
-        {
-            if (c is >= '0' and <= '9')
-            {
-                octet = (octet * 10) + (uint)(c - '0');
-                if (octet > 255)
-                {
-                    return false;
-                }
-            }
-            else if (c == '.')
-            {
-                address = (address << 8) + octet;
-                octet = 0;
-                dots++;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        if (dots != 3)
-        {
-            return false;
-        }
-
-        address = (address << 8) + octet;
-        if (address == uint.MaxValue)
-        {
-            return false;
-        }
-
-        bytes = [(byte)(address >> 24), (byte)(address >> 16), (byte)(address >> 8), (byte)address];
-        return true;
-    }
-
-    /// <summary>
     /// nginx's <c>ngx_inet6_addr</c>: up to eight groups of at most four hex digits, one <c>::</c>, and an embedded
     /// dotted IPv4 tail. Stricter than <see cref="IPAddress.TryParse(string, out IPAddress)"/> (no brackets, no scope).
     /// </summary>
-    public static bool TryParseIPv6(ReadOnlySpan<char> text, out byte[] bytes)
+    private static bool TryParseIPv6(ReadOnlySpan<char> text, out byte[] bytes)
     {
         bytes = [];
         if (text.IsEmpty)
@@ -171,13 +124,14 @@ public readonly record struct NginxCidr(IPAddress Address, int PrefixLength)
             if (c == '.' && nibbles > 0)
             {
                 // The last group is a dotted IPv4 address taking two words.
-                if (8 - words.Count < 2 || groupStart < 0 || !TryParseIPv4(text[groupStart..], out var v4))
+                if (8 - words.Count < 2 || groupStart < 0 || !NginxUrl.TryParseIPv4(text[groupStart..].ToString(), out var v4))
                 {
                     return false;
                 }
 
-                words.Add((ushort)((v4[0] << 8) | v4[1]));
-                word = (v4[2] << 8) | v4[3];
+                var tail = v4.GetAddressBytes();
+                words.Add((ushort)((tail[0] << 8) | tail[1]));
+                word = (tail[2] << 8) | tail[3];
                 nibbles = 1;
                 break;
             }

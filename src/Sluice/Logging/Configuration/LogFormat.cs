@@ -71,7 +71,7 @@ public sealed record LogFormat(string Name, LogEscape Escape, ImmutableArray<Tem
                     continue;
                 }
 
-                var variable = ReadVariable(text, ref i, location);
+                var variable = ++i == text.Length ? null : VariableTemplate.ReadName(text, ref i, location);
                 if (variable is null)
                 {
                     throw new ConfigException($"invalid parameter \"{text[start..]}\"", location);
@@ -85,46 +85,6 @@ public sealed record LogFormat(string Name, LogEscape Escape, ImmutableArray<Tem
 
         FlushLiteral(parts, literal);
         return new LogFormat(name, escape, parts.ToImmutable());
-    }
-
-    /// <summary>Reads <c>$name</c> or <c>${name}</c> at <paramref name="i"/>; null when there is no name.</summary>
-    private static string? ReadVariable(string text, ref int i, SourceLocation location)
-    {
-        if (++i == text.Length)
-        {
-            return null;
-        }
-
-        var bracket = text[i] == '{';
-        if (bracket && ++i == text.Length)
-        {
-            return null;
-        }
-
-        var start = i;
-        var length = 0;
-        for (; i < text.Length; i++, length++)
-        {
-            var c = text[i];
-            if (c == '}' && bracket)
-            {
-                i++;
-                bracket = false;
-                break;
-            }
-
-            if (!VariableTemplate.IsNameChar(c))
-            {
-                break;
-            }
-        }
-
-        if (bracket)
-        {
-            throw new ConfigException($"the closing bracket in \"{text.Substring(start, length)}\" variable is missing", location);
-        }
-
-        return length == 0 ? null : text.Substring(start, length);
     }
 
     private static void FlushLiteral(ImmutableArray<TemplatePart>.Builder parts, StringBuilder literal)
