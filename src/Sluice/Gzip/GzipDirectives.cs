@@ -1,5 +1,4 @@
 using Sluice.Configuration.Directives;
-using Sluice.Http.Configuration;
 using static Sluice.Configuration.Directives.DirectiveArity;
 using static Sluice.Configuration.Directives.DirectiveContext;
 using S = Sluice.Gzip.GzipSettings;

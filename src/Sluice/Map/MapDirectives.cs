@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Sluice.Configuration;
 using Sluice.Configuration.Directives;
