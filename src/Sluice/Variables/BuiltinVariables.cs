@@ -42,7 +42,7 @@ public static class BuiltinVariables
     /// <summary>The built-ins a configuration may define again (nginx's <c>NGX_HTTP_VAR_CHANGEABLE</c>): <c>set $args</c> is fine, <c>set $uri</c> is not.</summary>
     private static readonly FrozenSet<string> Changeable = new[]
     {
-        "args", "limit_rate", "proxy_internal_body_length", "proxy_internal_chunked",
+        "args", "limit_rate", "proxy_host", "proxy_port", "proxy_internal_body_length", "proxy_internal_chunked",
         "ssl_protocol", "ssl_cipher", "ssl_ciphers", "ssl_curve", "ssl_curves", "ssl_session_id", "ssl_session_reused",
         "ssl_early_data", "ssl_server_name", "ssl_alpn_protocol", "ssl_client_cert", "ssl_client_raw_cert",
         "ssl_client_escaped_cert", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_s_dn_legacy",
@@ -60,6 +60,9 @@ public static class BuiltinVariables
     /// regex capture, <c>map</c>): nginx's <c>the duplicate "name" variable</c>. Family names (<c>$http_x</c>) may be defined.
     /// </summary>
     public static bool CanDefine(string lowerName) => !Names.Contains(lowerName) || Changeable.Contains(lowerName);
+
+    /// <summary>The opposite of <see cref="CanDefine"/>.</summary>
+    public static bool IsReadOnly(string lowerName) => !CanDefine(lowerName);
 
     /// <summary>True for a built-in name or a name of a built-in family with a non-empty suffix.</summary>
     public static bool IsBuiltin(string lowerName)

@@ -36,6 +36,36 @@ public sealed class VariableRegistry
     /// <summary>Declares a variable defined by the configuration; false when it already was (by map, geo, …).</summary>
     public bool Define(string name) => _defined.Add(name.ToLowerInvariant());
 
+    /// <summary>
+    /// nginx's <c>ngx_http_add_variable(…, NGX_HTTP_VAR_CHANGEABLE)</c> for the variables <c>map</c>, <c>geo</c>,
+    /// <c>split_clients</c> and regex named captures create: defining one twice is fine, redefining a read-only
+    /// built-in is not.
+    /// </summary>
+    /// <summary>Names of regex named captures anywhere in http: variables that read the request's last regex match.</summary>
+    public HashSet<string> CaptureNames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Declares a named capture as a variable (nginx's <c>ngx_http_regex_compile</c>).</summary>
+    public void DefineCapture(string name, Configuration.Syntax.SourceLocation location)
+    {
+        DefineChangeable(name, location);
+        CaptureNames.Add(name.ToLowerInvariant());
+    }
+
+    public void DefineChangeable(string name, Configuration.Syntax.SourceLocation location)
+    {
+        if (name.Length == 0)
+        {
+            throw new ConfigException("invalid variable name \"$\"", location);
+        }
+
+        if (BuiltinVariables.IsReadOnly(name.ToLowerInvariant()))
+        {
+            throw new ConfigException($"the duplicate \"{name}\" variable", location);
+        }
+
+        Define(name);
+    }
+
     public bool IsDefined(string name) => _defined.Contains(name.ToLowerInvariant());
 
     public bool IsKnown(string name)

@@ -74,53 +74,51 @@ public sealed class VariableTemplate
                 continue;
             }
 
-            var bracket = false;
-            if (source[i] == '{')
-            {
-                bracket = true;
-                if (++i == source.Length)
-                {
-                    throw new ConfigException("invalid variable name", location);
-                }
-            }
-
-            var start = i;
-            var length = 0;
-            for (; i < source.Length; i++, length++)
-            {
-                var ch = source[i];
-                if (ch == '}' && bracket)
-                {
-                    i++;
-                    bracket = false;
-                    break;
-                }
-
-                if (IsNameChar(ch))
-                {
-                    continue;
-                }
-
-                break;
-            }
-
-            var name = source.Substring(start, length);
-            if (bracket)
-            {
-                throw new ConfigException($"the closing bracket in \"{name}\" variable is missing", location);
-            }
-
-            if (length == 0)
-            {
-                throw new ConfigException("invalid variable name", location);
-            }
-
+            var name = ReadName(source, ref i, location) ?? throw new ConfigException("invalid variable name", location);
             Flush(parts, literal);
             parts.Add(TemplatePart.Variable(name.ToLowerInvariant()));
         }
 
         Flush(parts, literal);
         return new VariableTemplate(source, parts.ToImmutable());
+    }
+
+    /// <summary>
+    /// Reads the name of a variable whose '$' is just before <paramref name="i"/>: <c>name</c> (letters, digits, '_')
+    /// or <c>{name}</c>, and moves past it. Null when there is no name; a <c>{</c> without <c>}</c> is nginx's error.
+    /// </summary>
+    public static string? ReadName(string source, ref int i, SourceLocation location)
+    {
+        var bracket = i < source.Length && source[i] == '{';
+        if (bracket && ++i == source.Length)
+        {
+            return null;
+        }
+
+        var start = i;
+        var length = 0;
+        for (; i < source.Length; i++, length++)
+        {
+            var ch = source[i];
+            if (ch == '}' && bracket)
+            {
+                i++;
+                bracket = false;
+                break;
+            }
+
+            if (!IsNameChar(ch))
+            {
+                break;
+            }
+        }
+
+        if (bracket)
+        {
+            throw new ConfigException($"the closing bracket in \"{source.Substring(start, length)}\" variable is missing", location);
+        }
+
+        return length == 0 ? null : source.Substring(start, length);
     }
 
     public static bool IsNameChar(char ch) => ch is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_';

@@ -25,6 +25,48 @@ public readonly record struct NginxCidr(IPAddress Network, int PrefixLength)
 {
     public AddressFamily Family => Network.AddressFamily;
 
+    /// <summary>The network address (host bits cleared); the same as <see cref="Network"/>.</summary>
+    public IPAddress Address => Network;
+
+    /// <summary>Whether <paramref name="address"/> (same family) falls inside this network.</summary>
+    public bool Contains(IPAddress address)
+    {
+        if (address.AddressFamily != Family)
+        {
+            return false;
+        }
+
+        var candidate = address.GetAddressBytes();
+        var network = Network.GetAddressBytes();
+        var bits = PrefixLength;
+        for (var i = 0; i < candidate.Length && bits > 0; i++)
+        {
+            var take = Math.Min(8, bits);
+            var mask = (byte)(0xFF << (8 - take));
+            if ((candidate[i] & mask) != (network[i] & mask))
+            {
+                return false;
+            }
+
+            bits -= take;
+        }
+
+        return true;
+    }
+
+    public override string ToString() => $"{Network}/{PrefixLength}";
+
+    /// <summary>
+    /// <see cref="Parse"/> in try form: false when the text is not a network; <paramref name="hostBitsDropped"/> is
+    /// nginx's <c>NGX_DONE</c> (bits set past the prefix, which nginx warns about and clears).
+    /// </summary>
+    public static bool TryParse(string text, out NginxCidr cidr, out bool hostBitsDropped)
+    {
+        var status = Parse(text, out cidr);
+        hostBitsDropped = status == CidrParseStatus.LowBitsCleared;
+        return status != CidrParseStatus.Invalid;
+    }
+
     public static CidrParseStatus Parse(string text, out NginxCidr cidr)
     {
         cidr = default;

@@ -25,23 +25,14 @@ public static class HttpCallExtensions
         var regex = Sluice.Configuration.Values.NginxRegex.Compile(pattern, caseless, call.Location);
         foreach (var name in Sluice.Configuration.Values.NginxRegex.NamedGroups(regex).Keys)
         {
-            call.DefineVariable(name);
-            call.Http().CaptureNames.Add(name.ToLowerInvariant());
+            call.Http().Variables.DefineCapture(name, call.Location);
         }
 
         return regex;
     }
 
     /// <summary>Declares a variable the configuration defines (set, named capture, map …), refusing to redefine a built-in one.</summary>
-    public static void DefineVariable(this DirectiveCall call, string name)
-    {
-        if (!BuiltinVariables.CanDefine(name.ToLowerInvariant()))
-        {
-            throw call.Error($"the duplicate \"{name}\" variable");
-        }
-
-        call.Http().Variables.Define(name);
-    }
+    public static void DefineVariable(this DirectiveCall call, string name) => call.Http().Variables.DefineChangeable(name, call.Location);
 
     /// <summary>The server block the directive is in, if any.</summary>
     public static ServerBuilder? Server(this DirectiveCall call) =>

@@ -25,8 +25,6 @@ public sealed class HttpConfState
 
     public VariableRegistry Variables { get; } = new();
 
-    /// <summary>Names of regex named captures anywhere in http (they are variables reading the last match).</summary>
-    public HashSet<string> CaptureNames { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Registers a check or build step to run after the http block is read, in nginx's order: modules'

@@ -8,7 +8,7 @@ internal sealed class RegexCapturesFeature : IHttpFeature
 {
     public void Prepare(HttpBuildContext context)
     {
-        foreach (var name in context.State.CaptureNames)
+        foreach (var name in context.State.Variables.CaptureNames)
         {
             var group = name;
             context.Variables.Define(group, r => r.NamedCapture(group));
