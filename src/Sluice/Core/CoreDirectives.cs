@@ -14,14 +14,6 @@ internal static class CoreDirectives
 {
     public static void Register(DirectiveTable table)
     {
-        table.OnCompile(compiler => compiler.AfterParse(10, () =>
-        {
-            if (!compiler.Main.Get(CoreSettings.EventsSeen))
-            {
-                throw new ConfigException("no \"events\" section in configuration", (Configuration.Syntax.SourceLocation?)null);
-            }
-        }));
-
         table.Add(new DirectiveSpec("include", DirectiveContext.Any, Take1, Include) { Module = "core" });
 
         table.Add(new DirectiveSpec("daemon", Main, DirectiveArity.Flag, Daemon) { Module = "core" });

@@ -15,6 +15,12 @@ public static class ConfigActivation
     /// <summary>Throws a <see cref="ConfigException"/> with nginx's wording for the first failing check.</summary>
     public static void Check(ConfigCompiler compiler, bool testOnly)
     {
+        // nginx's events module checks this in its init_conf, after "syntax is ok" is printed.
+        if (!compiler.Main.Get(CoreSettings.EventsSeen))
+        {
+            throw new ConfigException("no \"events\" section in configuration", (Configuration.Syntax.SourceLocation?)null);
+        }
+
         var core = CoreConfig.From(compiler);
         if (testOnly)
         {
