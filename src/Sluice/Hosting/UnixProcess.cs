@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sluice.Hosting;
 
 /// <summary>The few libc calls the process skeleton needs: sending a signal and describing errno like strerror.</summary>
-internal static partial class UnixProcess
+public static partial class UnixProcess
 {
     public const int SIGHUP = 1;
     public const int SIGINT = 2;

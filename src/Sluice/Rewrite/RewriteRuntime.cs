@@ -258,6 +258,13 @@ internal sealed class RewriteHandler : PhaseHandler
             return PhaseOutcome.Done;
         }
 
+        // A rewritten URI is internal (no longer the client's), and after "break" no longer the location's.
+        request.IsInternal = true;
+        if (rule.Ending == RewriteEnding.Break)
+        {
+            request.ValidLocation = false;
+        }
+
         var question = value.IndexOf('?', StringComparison.Ordinal);
         if (question >= 0)
         {

@@ -59,7 +59,7 @@ public static class CoreVariables
         "request_filename" => r => Http.StaticFiles.StaticFileHandler.MapPath(r),
         "http_cookie" => r => JoinHeader(r.Http.Request.Headers, "Cookie", "; "),
         "http_x_forwarded_for" => r => JoinHeader(r.Http.Request.Headers, "X-Forwarded-For", ", "),
-        _ => ResolveFamily(name),
+        _ => Proxy.Runtime.UpstreamVariables.Resolve(name) ?? ResolveFamily(name),
     };
 
     private static VariableGetter? ResolveFamily(string name)

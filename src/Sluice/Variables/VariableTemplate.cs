@@ -121,6 +121,10 @@ public sealed class VariableTemplate
         return length == 0 ? null : source.Substring(start, length);
     }
 
+    /// <summary>A template that is exactly <paramref name="text"/> (no variables are looked for).</summary>
+    public static VariableTemplate Literal(string text) =>
+        new(text, text.Length == 0 ? [] : [TemplatePart.Literal(text)]);
+
     public static bool IsNameChar(char ch) => ch is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_';
 
     /// <summary>Whether a string contains a variable reference at all (nginx's <c>ngx_http_script_variables_count</c>).</summary>

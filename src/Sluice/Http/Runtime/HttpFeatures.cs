@@ -8,6 +8,7 @@ public static class HttpFeatures
         new RegexCapturesFeature(),
         new Access.AccessFeature(),
         new Rewrite.RewriteFeature(),
+        new Proxy.Runtime.ProxyFeature(),
         new StubStatus.StubStatusFeature(),
         new Headers.HeadersFeature(),
     ];

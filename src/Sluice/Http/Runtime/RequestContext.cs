@@ -87,6 +87,15 @@ public sealed class RequestContext
     /// <summary>True when the URI was changed by an internal redirect (error_page, try_files, rewrite).</summary>
     public bool IsInternal { get; set; }
 
+    /// <summary>The request target had percent-escapes (nginx's <c>quoted_uri</c>): a proxied URI is escaped again.</summary>
+    public bool QuotedUri { get; set; }
+
+    /// <summary>
+    /// False once a <c>rewrite … break</c> changed the URI inside the location (nginx's <c>valid_location</c>):
+    /// proxy_pass then sends the whole changed URI instead of replacing the location prefix.
+    /// </summary>
+    public bool ValidLocation { get; set; } = true;
+
     /// <summary>Variables set with <c>set</c> during this request.</summary>
     public Dictionary<string, string>? SetVariables { get; set; }
 
@@ -112,6 +121,8 @@ public sealed class RequestContext
         Status = 0;
         InternalRedirects = 0;
         ErrorStatus = 0;
+        QuotedUri = rawTarget.Contains('%', StringComparison.Ordinal);
+        ValidLocation = true;
         ErrorPageUsed = false;
         IsInternal = false;
         SetVariables = null;

@@ -109,7 +109,7 @@ public static class RequestProcessor
                 return;
             }
 
-            var outcome = await RunPhasesAsync(request, request.Location, HttpPhase.Rewrite, HttpPhase.Content).ConfigureAwait(false);
+            var outcome = await RunLocationPhasesAsync(request).ConfigureAwait(false);
             switch (outcome.Kind)
             {
                 case PhaseOutcomeKind.Done:
@@ -148,6 +148,44 @@ public static class RequestProcessor
         }
     }
 
+    /// <summary>
+    /// The location's phases. A true <c>if</c> in the rewrite phase switches the request to the if's implicit
+    /// location for the later phases; that location keeps the found location's content handler unless it has
+    /// its own (nginx keeps <c>r-&gt;content_handler</c>).
+    /// </summary>
+    private static async Task<PhaseOutcome> RunLocationPhasesAsync(RequestContext request)
+    {
+        var found = request.Location;
+        var outcome = await RunPhasesAsync(request, found, HttpPhase.Rewrite, HttpPhase.Rewrite).ConfigureAwait(false);
+        if (outcome.Kind != PhaseOutcomeKind.Next)
+        {
+            return outcome;
+        }
+
+        var current = request.Location;
+        outcome = await RunPhasesAsync(request, current, HttpPhase.PreAccess, HttpPhase.TryFiles).ConfigureAwait(false);
+        if (outcome.Kind != PhaseOutcomeKind.Next)
+        {
+            return outcome;
+        }
+
+        var content = HasContentHandler(current) || ReferenceEquals(current, found) ? current : found;
+        return await RunPhasesAsync(request, content, HttpPhase.Content, HttpPhase.Content).ConfigureAwait(false);
+    }
+
+    private static bool HasContentHandler(LocationRuntime location)
+    {
+        foreach (var handler in location.Handlers)
+        {
+            if (handler.Phase == HttpPhase.Content)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool NextUriChange(RequestContext request)
     {
         request.IsInternal = true;
@@ -182,7 +220,7 @@ public static class RequestProcessor
     /// <summary>A redirect answer (return, rewrite): the Location header, then nginx's special response for the code.</summary>
     public static Task RedirectAsync(RequestContext request, int status, string location)
     {
-        request.Http.Response.Headers.Location = SpecialResponse.AbsoluteLocation(request, location);
+        request.Http.Response.Headers.Location = location;
         return FinalizeAsync(request, status);
     }
 

@@ -101,6 +101,13 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             response.Headers.LastModified = default;
         }
 
+        // A relative Location (ours or an upstream's) gets scheme, host and port, as nginx's header filter does.
+        var locationHeader = response.Headers.Location;
+        if (locationHeader.Count == 1 && locationHeader[0] is { Length: > 0 } value && value[0] == '/' && request.Location is not null)
+        {
+            response.Headers.Location = SpecialResponse.AbsoluteLocation(request, value);
+        }
+
         return Task.CompletedTask;
     }
 

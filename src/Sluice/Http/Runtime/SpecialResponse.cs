@@ -100,7 +100,7 @@ public static class SpecialResponse
     /// <summary>A redirect with a Location header, made absolute as nginx does when <c>absolute_redirect</c> is on.</summary>
     public static Task RedirectAsync(RequestContext request, int status, string location)
     {
-        request.Http.Response.Headers.Location = AbsoluteLocation(request, location);
+        request.Http.Response.Headers.Location = location;
         return SendAsync(request, status);
     }
 

@@ -22,26 +22,26 @@ internal static class UpstreamDirectives
 
     public static void Register(DirectiveTable table)
     {
-        void Add(string module, string name, DirectiveContext contexts, DirectiveArity arity, DirectiveHandler handler) =>
-            table.Add(new DirectiveSpec(name, contexts, arity, handler, Later) { Module = module });
+        void Add(string module, string name, DirectiveContext contexts, DirectiveArity arity, DirectiveHandler handler, DirectiveSupport support = Later) =>
+            table.Add(new DirectiveSpec(name, contexts, arity, handler, support) { Module = module });
 
         table.OnCompile(compiler => compiler.State<HttpConfState>().AfterHttp(
             HttpOrder.Upstream,
             () => compiler.State<UpstreamRegistry>().Freeze(compiler.Environment.Resolver)));
 
-        Add("http_upstream", "upstream", DirectiveContext.Http, Block | Take1, UpstreamBlock);
-        Add("http_upstream", "server", InUpstream, OneOrMore, Server);
+        Add("http_upstream", "upstream", DirectiveContext.Http, Block | Take1, UpstreamBlock, DirectiveSupport.Implemented);
+        Add("http_upstream", "server", InUpstream, OneOrMore, Server, DirectiveSupport.Implemented);
         Add("http_upstream_hash", "hash", InUpstream, Take12, Hash);
         Add("http_upstream_ip_hash", "ip_hash", InUpstream, NoArgs, call =>
             SetBalancing(call, new BalancingMethod(BalancingKind.IpHash), ServerParameters.AllButBackup));
         Add("http_upstream_least_conn", "least_conn", InUpstream, NoArgs, call =>
             SetBalancing(call, new BalancingMethod(BalancingKind.LeastConn), ServerParameters.All));
         Add("http_upstream_random", "random", InUpstream, NoArgs | Take12, Random);
-        Add("http_upstream_keepalive", "keepalive", InUpstream, Take1, Keepalive);
-        Add("http_upstream_keepalive", "keepalive_time", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTime));
-        Add("http_upstream_keepalive", "keepalive_timeout", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTimeout));
+        Add("http_upstream_keepalive", "keepalive", InUpstream, Take1, Keepalive, DirectiveSupport.Implemented);
+        Add("http_upstream_keepalive", "keepalive_time", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTime), DirectiveSupport.Implemented);
+        Add("http_upstream_keepalive", "keepalive_timeout", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTimeout), DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive_requests", InUpstream, Take1, Slots.Number(UpstreamSettings.KeepaliveRequests));
-        Add("http_upstream_zone", "zone", InUpstream, Take12, Zone);
+        Add("http_upstream_zone", "zone", InUpstream, Take12, Zone, DirectiveSupport.Accepted);
     }
 
     private static UpstreamBuilder Current(DirectiveCall call) => (UpstreamBuilder)call.Scope.Owner!;

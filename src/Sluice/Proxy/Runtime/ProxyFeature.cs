@@ -1,0 +1,233 @@
+using System.Collections.Frozen;
+using Sluice.Http.Configuration;
+using Sluice.Http.Runtime;
+using Sluice.Proxy.Configuration;
+using Sluice.Upstreams.Balancing;
+using Sluice.Upstreams.Configuration;
+using Sluice.Upstreams.Runtime;
+using Sluice.Variables;
+using S = Sluice.Proxy.Configuration.ProxySettings;
+
+namespace Sluice.Proxy.Runtime;
+
+/// <summary>
+/// Builds the upstream groups of a generation (reusing the previous generation's group, pool and peer state
+/// when its configuration is unchanged) and the proxy handler of each location with <c>proxy_pass</c>.
+/// </summary>
+internal sealed class ProxyFeature : IHttpFeature
+{
+    /// <summary>nginx's default <c>proxy_set_header</c> list, applied after the configured ones.</summary>
+    private static readonly (string Name, string Value)[] DefaultHeaders =
+    [
+        ("Host", "$proxy_host"),
+        ("Connection", "close"),
+        ("Content-Length", ""),
+        ("Transfer-Encoding", ""),
+        ("TE", ""),
+        ("Keep-Alive", ""),
+        ("Expect", ""),
+        ("Upgrade", ""),
+    ];
+
+    /// <summary>nginx's default <c>proxy_hide_header</c> list.</summary>
+    private static readonly string[] DefaultHidden =
+    [
+        "Date", "Server", "X-Pad", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset",
+    ];
+
+    /// <summary>Hop-by-hop headers nginx never copies from the upstream response.</summary>
+    private static readonly string[] HopByHop = ["Connection", "Keep-Alive", "Transfer-Encoding", "Trailer", "Upgrade", "Proxy-Connection"];
+
+    public void Prepare(HttpBuildContext context)
+    {
+        var previous = context.Previous.TryGetValue(typeof(UpstreamPool), out var p) ? (UpstreamPool)p : new UpstreamPool();
+        var pool = new UpstreamPool();
+        foreach (var group in context.Compiler.State<UpstreamRegistry>().Groups)
+        {
+            pool.Add(group, previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, Random.Shared)));
+        }
+
+        context.Carry[typeof(UpstreamPool)] = pool;
+        previous.RetireRemaining();
+        context.Carry[typeof(ProxyFeature)] = pool;
+    }
+
+    public void BuildLocation(LocationBuildContext location)
+    {
+        if (!location.Scope.TryGetHere(S.Pass, out var pass) || pass is null)
+        {
+            return;
+        }
+
+        var pool = (UpstreamPool)location.Http.Carry[typeof(UpstreamPool)];
+        var proxy = new ProxyLocation
+        {
+            Pass = pass,
+            Upstream = pass is StaticProxyPass s && s.Upstream.Group is { } g ? pool.Find(g) : null,
+            UpstreamsByName = pool.ByName,
+            SetHeaders = Headers(location, out var setNames),
+            SetHeaderNames = setNames,
+            HideHeaders = Hidden(location),
+            PassRequestHeaders = location.Get(S.PassRequestHeaders),
+            PassRequestBody = location.Get(S.PassRequestBody),
+            HttpVersion = location.Get(S.HttpVersion) == "1.1" ? System.Net.HttpVersion.Version11 : System.Net.HttpVersion.Version10,
+            ConnectTimeout = location.Get(S.ConnectTimeout),
+            ReadTimeout = location.Get(S.ReadTimeout),
+            SendTimeout = location.Get(S.SendTimeout),
+            NextUpstream = (NextUpstreamConditions)location.Get(S.NextUpstream),
+            NextUpstreamTries = location.Get(S.NextUpstreamTries),
+            NextUpstreamTimeout = location.Get(S.NextUpstreamTimeout),
+            Buffering = location.Get(S.Buffering),
+            RequestBuffering = location.Get(S.RequestBuffering),
+            InterceptErrors = location.Get(S.InterceptErrors),
+            IgnoreClientAbort = location.Get(S.IgnoreClientAbort),
+            Redirects = Redirects(location),
+            BufferSize = Math.Max(4096, location.Get(S.BufferSize)),
+            Method = location.Get(S.Method) is { } method ? location.Compile(method) : null,
+        };
+
+        // nginx's auto_redirect: "/x" answers 301 to "/x/" for a proxied prefix location ending in '/'.
+        if (location.Builder is { Kind: not LocationKind.Regex and not LocationKind.Named } builder && builder.Name.EndsWith('/'))
+        {
+            location.Location.AutoRedirect = true;
+        }
+
+        location.Handlers.Add(new ProxyHandler(proxy));
+        location.Features[typeof(ProxyLocation)] = proxy;
+    }
+
+    private static (string, CompiledTemplate)[] Headers(LocationBuildContext location, out FrozenSet<string> names)
+    {
+        var configured = location.GetList(S.SetHeaders);
+        var list = new List<(string, CompiledTemplate)>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in configured)
+        {
+            seen.Add(name);
+            list.Add((name, location.Compile(VariableTemplate.Parse(value, default))));
+        }
+
+        foreach (var (name, value) in DefaultHeaders)
+        {
+            if (seen.Add(name))
+            {
+                list.Add((name, location.Compile(VariableTemplate.Parse(value, default))));
+            }
+        }
+
+        names = seen.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        return [.. list];
+    }
+
+    private static FrozenSet<string> Hidden(LocationBuildContext location)
+    {
+        var hidden = new HashSet<string>(DefaultHidden, StringComparer.OrdinalIgnoreCase);
+        foreach (var name in location.GetList(S.HideHeaders))
+        {
+            hidden.Add(name);
+        }
+
+        foreach (var name in location.GetList(S.PassHeaders))
+        {
+            hidden.Remove(name);
+        }
+
+        foreach (var name in HopByHop)
+        {
+            hidden.Add(name);
+        }
+
+        return hidden.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static RedirectRule[]? Redirects(LocationBuildContext location)
+    {
+        var rules = location.Get(S.Redirect);
+        if (rules is null)
+        {
+            // nginx's default: "proxy_redirect default" for a static proxy_pass.
+            return DefaultRedirect(location) is { } rule ? [rule] : [];
+        }
+
+        if (!rules.Enabled)
+        {
+            return null;
+        }
+
+        return [.. rules.Rules.Select<ProxyRewrite, RedirectRule?>(rule => rule switch
+        {
+            DefaultRedirect d => new RedirectRule.Text(Literal(d.Pattern), Literal(d.Replacement)),
+            TextRewrite t => new RedirectRule.Text(location.Compile(t.Pattern), location.Compile(t.Replacement)),
+            RegexRewrite r => new RedirectRule.Regex(
+                Sluice.Configuration.Values.NginxRegex.Recompile(r.Pattern, System.Text.RegularExpressions.RegexOptions.Compiled),
+                location.Compile(r.Replacement)),
+            _ => null,
+        }).OfType<RedirectRule>()];
+    }
+
+    /// <summary>The implicit "proxy_redirect default": the proxy_pass URL becomes the location's name.</summary>
+    private static RedirectRule.Text? DefaultRedirect(LocationBuildContext location)
+    {
+        if (!location.Scope.TryGetHere(S.Pass, out var pass) || pass is not StaticProxyPass s || location.Builder is not { } builder)
+        {
+            return null;
+        }
+
+        if (s.Uri.Length > 0)
+        {
+            return new RedirectRule.Text(Literal(s.Url), Literal(builder.Name));
+        }
+
+        // Without a URI part nginx maps the upstream's root: "http://backend/" → "/".
+        var root = s.Url.EndsWith('/') ? s.Url : s.Url + "/";
+        return new RedirectRule.Text(Literal(root), Literal("/"));
+    }
+
+    private static CompiledTemplate Literal(string text) => new VariableResolver().Compile(VariableTemplate.Literal(text));
+}
+
+/// <summary>The upstream groups of a generation, reused by the next one for unchanged groups.</summary>
+internal sealed class UpstreamPool
+{
+    private readonly Dictionary<string, UpstreamRuntime> _bySignature = new(StringComparer.Ordinal);
+    private readonly Dictionary<UpstreamGroup, UpstreamRuntime> _byGroup = [];
+
+    public FrozenDictionary<string, UpstreamRuntime> ByName { get; private set; } = FrozenDictionary<string, UpstreamRuntime>.Empty;
+
+    public void Add(UpstreamGroup group, UpstreamRuntime runtime)
+    {
+        _bySignature[Signature(group)] = runtime;
+        _byGroup[group] = runtime;
+        var byName = ByName.ToDictionary(StringComparer.OrdinalIgnoreCase);
+        if (group.IsBlock)
+        {
+            byName[group.Name] = runtime;
+        }
+        else
+        {
+            byName.TryAdd(group.Port == 0 ? group.Name : $"{group.Name}:{group.Port}", runtime);
+        }
+
+        ByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    public UpstreamRuntime? Find(UpstreamGroup group) => _byGroup.GetValueOrDefault(group);
+
+    /// <summary>Hands over the previous generation's group with the same configuration (and so its peer state and pool).</summary>
+    public UpstreamRuntime? Take(UpstreamGroup group) => _bySignature.Remove(Signature(group), out var runtime) ? runtime : null;
+
+    /// <summary>Groups the new configuration dropped: their pools are closed once their requests are done.</summary>
+    public void RetireRemaining()
+    {
+        foreach (var runtime in _bySignature.Values)
+        {
+            _ = Task.Delay(TimeSpan.FromMinutes(2)).ContinueWith(_ => runtime.Dispose(), TaskScheduler.Default);
+        }
+
+        _bySignature.Clear();
+    }
+
+    private static string Signature(UpstreamGroup group) =>
+        $"{group.Name}|{group.Port}|{group.Balancing}|{group.Keepalive}|" + string.Join(";", group.Servers.Select(s =>
+            $"{s.Name}={string.Join(",", s.Addresses)}/{s.Weight}/{s.MaxFails}/{s.FailTimeout}/{s.MaxConns}/{s.Backup}/{s.Down}"));
+}

@@ -1,0 +1,93 @@
+using System.Collections.Frozen;
+using Sluice.Proxy.Configuration;
+using Sluice.Upstreams.Runtime;
+using Sluice.Variables;
+
+namespace Sluice.Proxy.Runtime;
+
+/// <summary>A location's proxy settings, resolved and compiled once per configuration load.</summary>
+public sealed record ProxyLocation
+{
+    public required ProxyPass Pass { get; init; }
+
+    /// <summary>The group of a static proxy_pass; null with variables (looked up per request).</summary>
+    public UpstreamRuntime? Upstream { get; init; }
+
+    /// <summary>Every group by name, for proxy_pass with variables.</summary>
+    public required FrozenDictionary<string, UpstreamRuntime> UpstreamsByName { get; init; }
+
+    /// <summary><c>proxy_set_header</c> (with nginx's defaults) in the order they are sent; an empty value sends nothing.</summary>
+    public required (string Name, CompiledTemplate Value)[] SetHeaders { get; init; }
+
+    /// <summary>Request headers not copied from the client because a proxy_set_header (or default) decides them.</summary>
+    public required FrozenSet<string> SetHeaderNames { get; init; }
+
+    /// <summary>Response headers from upstream that are not passed to the client.</summary>
+    public required FrozenSet<string> HideHeaders { get; init; }
+
+    public required bool PassRequestHeaders { get; init; }
+
+    public required bool PassRequestBody { get; init; }
+
+    public required Version HttpVersion { get; init; }
+
+    public required TimeSpan ConnectTimeout { get; init; }
+
+    public required TimeSpan ReadTimeout { get; init; }
+
+    public required TimeSpan SendTimeout { get; init; }
+
+    public required NextUpstreamConditions NextUpstream { get; init; }
+
+    public required long NextUpstreamTries { get; init; }
+
+    public required TimeSpan NextUpstreamTimeout { get; init; }
+
+    public required bool Buffering { get; init; }
+
+    public required bool RequestBuffering { get; init; }
+
+    public required bool InterceptErrors { get; init; }
+
+    public required bool IgnoreClientAbort { get; init; }
+
+    /// <summary>proxy_redirect rules; null when off.</summary>
+    public required RedirectRule[]? Redirects { get; init; }
+
+    public required long BufferSize { get; init; }
+
+    public CompiledTemplate? Method { get; init; }
+}
+
+/// <summary>A compiled proxy_redirect rule.</summary>
+public abstract record RedirectRule
+{
+    /// <summary>The rewritten header value, or null when the rule does not apply.</summary>
+    public abstract string? Apply(string value, Http.Runtime.RequestContext request);
+
+    public sealed record Text(CompiledTemplate Pattern, CompiledTemplate Replacement) : RedirectRule
+    {
+        public override string? Apply(string value, Http.Runtime.RequestContext request)
+        {
+            // nginx compares the prefix without case and replaces just that prefix.
+            var pattern = Pattern.Render(request);
+            return value.StartsWith(pattern, StringComparison.OrdinalIgnoreCase) ? Replacement.Render(request) + value[pattern.Length..] : null;
+        }
+    }
+
+    public sealed record Regex(System.Text.RegularExpressions.Regex Pattern, CompiledTemplate Replacement) : RedirectRule
+    {
+        public override string? Apply(string value, Http.Runtime.RequestContext request)
+        {
+            var match = Pattern.Match(value);
+            if (!match.Success)
+            {
+                return null;
+            }
+
+            // A regex rule replaces the whole value (its captures are available to the replacement).
+            request.SetCaptures(match, Pattern);
+            return Replacement.Render(request);
+        }
+    }
+}

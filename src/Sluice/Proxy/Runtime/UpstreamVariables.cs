@@ -1,0 +1,49 @@
+using System.Globalization;
+using Sluice.Http.Runtime;
+using Sluice.Proxy.Configuration;
+using Sluice.Variables;
+
+namespace Sluice.Proxy.Runtime;
+
+/// <summary>The proxy and upstream variables: <c>$proxy_host</c>, <c>$proxy_add_x_forwarded_for</c>, <c>$upstream_*</c>.</summary>
+public static class UpstreamVariables
+{
+    public static VariableGetter? Resolve(string name) => name switch
+    {
+        "proxy_host" => r => ProxyHost(r),
+        "proxy_port" => r => r.Location.Feature<ProxyLocation>()?.Pass is StaticProxyPass p ? p.Port : null,
+        "proxy_add_x_forwarded_for" => r => ForwardedFor(r),
+        "upstream_addr" => r => r.Item<UpstreamState>()?.Render(a => a.Address),
+        "upstream_status" => r => r.Item<UpstreamState>()?.Render(a => a.Status == 0 ? "-" : a.Status.ToString(CultureInfo.InvariantCulture)),
+        "upstream_connect_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.ConnectTime)),
+        "upstream_header_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.HeaderTime)),
+        "upstream_response_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.ResponseTime)),
+        "upstream_response_length" => r => r.Item<UpstreamState>()?.Render(a => a.ResponseLength.ToString(CultureInfo.InvariantCulture)),
+        "upstream_bytes_received" => r => r.Item<UpstreamState>()?.Render(a => a.BytesReceived.ToString(CultureInfo.InvariantCulture)),
+        "upstream_bytes_sent" => r => r.Item<UpstreamState>()?.Render(a => a.BytesSent.ToString(CultureInfo.InvariantCulture)),
+        _ when name.StartsWith("upstream_http_", StringComparison.Ordinal) => UpstreamHeader(name[14..].Replace('_', '-')),
+        _ => null,
+    };
+
+    private static string? ProxyHost(RequestContext request) =>
+        request.Location.Feature<ProxyLocation>()?.Pass is StaticProxyPass pass ? pass.HostHeader : null;
+
+    /// <summary>The client's X-Forwarded-For with the client address appended, or just the address.</summary>
+    private static string? ForwardedFor(RequestContext request)
+    {
+        var address = CoreVariables.AddressText(request.Connection?.Remote?.Address ?? request.Http.Connection.RemoteIpAddress);
+        var headers = request.Http.Request.Headers["X-Forwarded-For"];
+        return headers.Count == 0 ? address : $"{string.Join(", ", headers.ToArray())}, {address}";
+    }
+
+    private static VariableGetter UpstreamHeader(string header) => r =>
+    {
+        var state = r.Item<UpstreamState>();
+        if (state?.ResponseHeaders is { } headers && headers.TryGetValues(header, out var values))
+        {
+            return values.FirstOrDefault();
+        }
+
+        return state?.ContentHeaders is { } content && content.TryGetValues(header, out var contentValues) ? contentValues.FirstOrDefault() : null;
+    };
+}
