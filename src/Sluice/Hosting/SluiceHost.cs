@@ -12,7 +12,7 @@ namespace Sluice.Hosting;
 /// signals as nginx's master does — HUP reloads (a broken configuration is logged and the running one
 /// kept), USR1 reopens logs, QUIT drains and exits, TERM and INT exit at once. The pid file is removed at exit.
 /// </summary>
-public sealed class SluiceHost : IRuntimeSource
+public sealed class SluiceHost : IRuntimeSource, IAsyncDisposable
 {
     private readonly ProcessPaths _paths;
     private readonly CommandLineOptions _options;
@@ -20,6 +20,7 @@ public sealed class SluiceHost : IRuntimeSource
     private readonly TimeProvider _time;
     private readonly Channel<int> _signals = Channel.CreateUnbounded<int>();
     private readonly ServerCounters _counters = new();
+    private readonly LogFiles _logFiles = new();
     private ConfigLoadResult _current;
     private HttpRuntime? _http;
     private IReadOnlyDictionary<Type, object> _carry = new Dictionary<Type, object>();
@@ -110,6 +111,7 @@ public sealed class SluiceHost : IRuntimeSource
                     case UnixProcess.SIGUSR1:
                         errorLog.Write(LogLevel.Notice, "signal 10 (SIGUSR1) received, reopening logs");
                         errorLog.Reopen();
+                        _logFiles.ReopenAll();
                         break;
                     case UnixProcess.SIGQUIT:
                         errorLog.Write(LogLevel.Notice, "signal 3 (SIGQUIT) received, shutting down");
@@ -132,6 +134,8 @@ public sealed class SluiceHost : IRuntimeSource
             errorLog.Write(LogLevel.Notice, "exit");
         }
     }
+
+    public ValueTask DisposeAsync() => _logFiles.DisposeAsync();
 
     /// <summary>Loads the configuration again; on failure logs why and keeps the running one.</summary>
     private async Task<bool> ReloadAsync(ErrorLog errorLog, HttpListeners listeners)
@@ -184,7 +188,7 @@ public sealed class SluiceHost : IRuntimeSource
 
     private HttpRuntime? BuildRuntime(ConfigCompiler compiled, ErrorLog errorLog)
     {
-        var runtime = HttpRuntimeBuilder.Build(compiled, HttpFeatures.All, _time, _counters, errorLog, _carry, out var carry);
+        var runtime = HttpRuntimeBuilder.Build(compiled, HttpFeatures.All, _time, _counters, errorLog, _logFiles, _carry, out var carry);
         _carry = carry;
         return runtime;
     }

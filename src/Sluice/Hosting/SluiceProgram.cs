@@ -95,7 +95,7 @@ public static class SluiceProgram
             return 1;
         }
 
-        var host = new SluiceHost(paths, options, loaded, stderr, time);
+        await using var host = new SluiceHost(paths, options, loaded, stderr, time);
         return await host.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 

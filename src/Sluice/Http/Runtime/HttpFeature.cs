@@ -35,6 +35,8 @@ public sealed class HttpBuildContext
 
     public required ErrorLog ErrorLog { get; init; }
 
+    public required LogFiles LogFiles { get; init; }
+
     /// <summary>State carried over from the previous generation (upstream peer health, limit zones …), by type.</summary>
     public required IReadOnlyDictionary<Type, object> Previous { get; init; }
 

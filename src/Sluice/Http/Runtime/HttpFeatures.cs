@@ -11,5 +11,6 @@ public static class HttpFeatures
         new Proxy.Runtime.ProxyFeature(),
         new StubStatus.StubStatusFeature(),
         new Headers.HeadersFeature(),
+        new Logging.AccessLogFeature(),
     ];
 }

@@ -23,6 +23,8 @@ public sealed class HttpRuntime
 
     public required ErrorLog ErrorLog { get; init; }
 
+    public required LogFiles LogFiles { get; init; }
+
     /// <summary>Runs after each request (the access log); set by the features that need it.</summary>
     public Action<RequestContext>? RequestCompleted { get; init; }
 

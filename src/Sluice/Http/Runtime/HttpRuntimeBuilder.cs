@@ -20,6 +20,7 @@ public static class HttpRuntimeBuilder
         TimeProvider time,
         ServerCounters counters,
         ErrorLog errorLog,
+        LogFiles logFiles,
         IReadOnlyDictionary<Type, object> previous,
         out Dictionary<Type, object> carry)
     {
@@ -39,6 +40,7 @@ public static class HttpRuntimeBuilder
             Time = time,
             Counters = counters,
             ErrorLog = errorLog,
+            LogFiles = logFiles,
             Previous = previous,
             BuildPseudoLocation = (scope, server, builder) =>
                 BuildLocation(context, features, server, builder, scope, builder?.Name ?? "", builder?.Kind ?? LocationKind.Prefix, null),
@@ -64,6 +66,8 @@ public static class HttpRuntimeBuilder
             Time = time,
             Counters = counters,
             ErrorLog = errorLog,
+            LogFiles = logFiles,
+            RequestCompleted = AccessLogFeature.Log,
         };
     }
 

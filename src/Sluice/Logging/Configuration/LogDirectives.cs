@@ -21,11 +21,11 @@ internal static class LogDirectives
     public static void Register(DirectiveTable table)
     {
         void Add(string name, DirectiveContext contexts, DirectiveArity arity, DirectiveHandler handler) =>
-            table.Add(new DirectiveSpec(name, contexts, arity, handler, DirectiveSupport.NotImplemented) { Module = "http_log" });
+            table.Add(new DirectiveSpec(name, contexts, arity, handler, DirectiveSupport.Implemented) { Module = "http_log" });
 
         Add("log_format", DirectiveContext.Http, TwoOrMore, LogFormatDirective);
         Add("access_log", HttpServerLocation | LocationIf | LimitExcept, OneOrMore, AccessLogDirective);
-        Add("open_log_file_cache", HttpServerLocation, Take1234, OpenLogFileCacheDirective);
+        table.Add(new DirectiveSpec("open_log_file_cache", HttpServerLocation, Take1234, OpenLogFileCacheDirective, DirectiveSupport.Accepted) { Module = "http_log" });
 
         table.OnCompile(compiler => compiler.State<HttpConfState>().AfterHttp(HttpOrder.Log, () => AddDefaultLog(compiler)));
     }
@@ -87,6 +87,7 @@ internal static class LogDirectives
                 // Compression needs a buffer to compress: nginx gives it 64k unless one was set before.
                 bufferSize = bufferSize == 0 ? DefaultGzipBufferSize : bufferSize;
                 gzipLevel = ParseGzipLevel(call, parameter);
+                call.NotImplemented("the \"gzip\" parameter of the \"access_log\" directive");
             }
             else if (parameter.StartsWith("if=", StringComparison.Ordinal))
             {
@@ -117,6 +118,7 @@ internal static class LogDirectives
     {
         if (target.StartsWith(SyslogTarget.Prefix, StringComparison.Ordinal))
         {
+            call.NotImplemented("the \"syslog:\" target of the \"access_log\" directive");
             return new SyslogLogDestination(SyslogTarget.Parse(target, call.Compiler.Environment.Resolver, call.Location));
         }
 

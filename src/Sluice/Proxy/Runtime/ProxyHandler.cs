@@ -402,6 +402,9 @@ internal sealed class ProxyHandler : PhaseHandler
         }
 
         var isHead = HttpMethods.IsHead(http.Request.Method);
+
+        // nginx counts the chunked framing in $body_bytes_sent; Kestrel frames each write as one chunk, as nginx does each buffer.
+        var chunked = response.ContentLength is null && http.Request.Protocol == "HTTP/1.1" && status is not (204 or 304);
         var upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(http.RequestAborted).ConfigureAwait(false);
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(_proxy.BufferSize * 4, 65536));
         long total = 0;
@@ -437,12 +440,17 @@ internal sealed class ProxyHandler : PhaseHandler
 
                 if (read == 0)
                 {
+                    if (chunked)
+                    {
+                        request.BodyBytesSent += 5;
+                    }
+
                     break;
                 }
 
                 total += read;
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), http.RequestAborted).ConfigureAwait(false);
-                request.BodyBytesSent += read;
+                request.BodyBytesSent += read + (chunked ? ChunkOverhead(read) : 0);
                 if (flushEachChunk)
                 {
                     await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
@@ -460,6 +468,9 @@ internal sealed class ProxyHandler : PhaseHandler
             attempt.ResponseTime = Stopwatch.GetElapsedTime(started);
         }
     }
+
+    /// <summary>"size-in-hex CRLF … CRLF" around one chunk.</summary>
+    private static int ChunkOverhead(int size) => ((64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)size) + 3) / 4) + 4;
 
     private void CopyHeader(RequestContext request, HttpResponse response, string name, IEnumerable<string> values)
     {
