@@ -46,7 +46,7 @@ internal sealed class AccessHandler : PhaseHandler
                 return ValueTask.FromResult(PhaseOutcome.Next);
             }
 
-            request.Runtime.ErrorLog.Write(LogLevel.Error, "access forbidden by rule");
+            request.ErrorLog.Write(LogLevel.Error, "access forbidden by rule");
             return ValueTask.FromResult(PhaseOutcome.Finalize(403));
         }
 

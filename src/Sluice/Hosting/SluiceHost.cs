@@ -43,7 +43,8 @@ public sealed class SluiceHost : IRuntimeSource, IAsyncDisposable
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var core = CoreConfig.From(_current.Compiled!);
-        await using var errorLog = new ErrorLog(core.ErrorLogs, _time, _stderr);
+        await using var stderrWriter = new StderrWriter(_stderr);
+        var errorLog = new ErrorLog(core.ErrorLogs, _logFiles, _time, stderrWriter);
         await using var listeners = new HttpListeners(this, _counters);
         var registrations = RegisterSignals();
         try
@@ -110,7 +111,6 @@ public sealed class SluiceHost : IRuntimeSource, IAsyncDisposable
                         break;
                     case UnixProcess.SIGUSR1:
                         errorLog.Write(LogLevel.Notice, "signal 10 (SIGUSR1) received, reopening logs");
-                        errorLog.Reopen();
                         _logFiles.ReopenAll();
                         break;
                     case UnixProcess.SIGQUIT:
@@ -132,6 +132,7 @@ public sealed class SluiceHost : IRuntimeSource, IAsyncDisposable
             DisposeAll(registrations);
             PidFile.Remove(pidPath);
             errorLog.Write(LogLevel.Notice, "exit");
+            await errorLog.FlushAsync().ConfigureAwait(false);
         }
     }
 

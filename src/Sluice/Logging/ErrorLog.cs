@@ -1,35 +1,35 @@
-using System.Text;
 using System.Threading.Channels;
 using Sluice.Core;
 
 namespace Sluice.Logging;
 
 /// <summary>
-/// The error log: lines in nginx's format, written by one background task so callers never wait on I/O,
-/// to every configured target whose level admits them. <see cref="Reopen"/> reopens files (USR1, logrotate).
+/// An error log: lines in nginx's format sent to every target whose level admits them — files (shared
+/// writers from <see cref="LogFiles"/>, reopened on USR1) or stderr. Callers never wait on I/O. The process
+/// log comes from the main <c>error_log</c>s; a location's comes from its own (or its parents').
 /// </summary>
-public sealed class ErrorLog : IAsyncDisposable
+public sealed class ErrorLog
 {
-    private readonly Channel<(LogLevel Level, string Line)> _queue = Channel.CreateUnbounded<(LogLevel, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly LogFiles _files;
     private readonly TimeProvider _time;
-    private readonly TextWriter _stderr;
-    private readonly Task _writer;
+    private readonly StderrWriter _stderr;
     private volatile Target[] _targets;
-    private int _reopenRequested;
 
-    /// <param name="targets">Where to write; an empty list means stderr at <c>error</c>.</param>
-    public ErrorLog(IReadOnlyList<ErrorLogTarget> targets, TimeProvider time, TextWriter stderr)
+    public ErrorLog(IReadOnlyList<ErrorLogTarget> targets, LogFiles files, TimeProvider time, StderrWriter stderr)
     {
+        _files = files;
         _time = time;
         _stderr = stderr;
         _targets = Open(targets);
-        _writer = Task.Run(WriteLoopAsync);
     }
 
     /// <summary>The most verbose level any target wants; callers can skip formatting below it.</summary>
-    public LogLevel MaxLevel => _targets.Length == 0 ? LogLevel.Error : _targets.Max(t => t.Spec.Level);
+    public LogLevel MaxLevel { get; private set; }
 
     public bool IsEnabled(LogLevel level) => level <= MaxLevel;
+
+    /// <summary>Another log with other targets, sharing this one's files and stderr (a location's <c>error_log</c>).</summary>
+    public ErrorLog WithTargets(IReadOnlyList<ErrorLogTarget> targets) => new(targets, _files, _time, _stderr);
 
     public void Write(LogLevel level, string message)
     {
@@ -38,187 +38,103 @@ public sealed class ErrorLog : IAsyncDisposable
             return;
         }
 
-        _queue.Writer.TryWrite((level, ErrorLogFormat.Line(_time.GetLocalNow(), level, message)));
+        var line = ErrorLogFormat.Line(_time.GetLocalNow(), level, message);
+        foreach (var target in _targets)
+        {
+            if (level > target.Level)
+            {
+                continue;
+            }
+
+            if (target.File is { } file)
+            {
+                file.Write(line);
+            }
+            else if (target.ToStderr)
+            {
+                _stderr.Write(line);
+            }
+        }
     }
 
-    /// <summary>Switches to new targets (after a reload); the old files are closed by the writer.</summary>
-    public void Retarget(IReadOnlyList<ErrorLogTarget> targets)
+    /// <summary>Switches to new targets (after a reload).</summary>
+    public void Retarget(IReadOnlyList<ErrorLogTarget> targets) => _targets = Open(targets);
+
+    /// <summary>Waits until every line written so far is out.</summary>
+    public Task FlushAsync() => Task.WhenAll(_files.FlushAllAsync(), _stderr.FlushAsync());
+
+    private Target[] Open(IReadOnlyList<ErrorLogTarget> specs)
     {
-        var old = _targets;
-        _targets = Open(targets);
-        _queue.Writer.TryWrite((LogLevel.Emerg, CloseMarker));
-        _pendingClose.Enqueue(old);
+        Target[] targets = specs.Count == 0
+            ? [new Target(LogLevel.Error, null, true)]
+            : [.. specs.Select(s => new Target(s.Level, s.Kind == ErrorLogKind.File ? _files.Get(s.Path) : null, s.Kind == ErrorLogKind.Stderr))];
+        MaxLevel = targets.Max(t => t.Level);
+        return targets;
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentQueue<Target[]> _pendingClose = new();
-    private const string CloseMarker = "\0close";
+    /// <summary>One destination: a file writer, stderr, or nothing (memory buffers are not kept).</summary>
+    private sealed record Target(LogLevel Level, LogFileWriter? File, bool ToStderr);
+}
 
-    /// <summary>Asks the writer to reopen every file (nginx's USR1).</summary>
-    public void Reopen()
+/// <summary>Writes lines to stderr from one background task, so a slow terminal or pipe never stalls a request.</summary>
+public sealed class StderrWriter : IAsyncDisposable
+{
+    private readonly Channel<(string? Line, TaskCompletionSource? Flushed)> _queue = Channel.CreateUnbounded<(string?, TaskCompletionSource?)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TextWriter _stderr;
+    private readonly Task _loop;
+
+    public StderrWriter(TextWriter stderr)
     {
-        Interlocked.Exchange(ref _reopenRequested, 1);
-        _queue.Writer.TryWrite((LogLevel.Emerg, CloseMarker));
+        _stderr = stderr;
+        _loop = Task.Run(LoopAsync);
     }
 
-    /// <summary>Waits until every line queued so far is written.</summary>
-    public async Task FlushAsync()
+    public void Write(string line) => _queue.Writer.TryWrite((line, null));
+
+    public Task FlushAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _flushes.Enqueue(done);
-        _queue.Writer.TryWrite((LogLevel.Emerg, CloseMarker));
-        await done.Task.ConfigureAwait(false);
+        _queue.Writer.TryWrite((null, done));
+        return done.Task;
     }
-
-    private readonly System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource> _flushes = new();
 
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
-        foreach (var target in _targets)
-        {
-            target.Dispose();
-        }
+        await _loop.ConfigureAwait(false);
     }
 
-    private async Task WriteLoopAsync()
+    private async Task LoopAsync()
     {
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
             {
-                if (ReferenceEquals(item.Line, CloseMarker))
+                try
                 {
-                    HandleControl();
-                    continue;
-                }
-
-                foreach (var target in _targets)
-                {
-                    if (item.Level <= target.Spec.Level)
+                    if (item.Line is { } line)
                     {
-                        target.WriteLine(item.Line);
+                        _stderr.WriteLine(line);
+                    }
+                    else
+                    {
+                        _stderr.Flush();
+                        item.Flushed?.TrySetResult();
                     }
                 }
+                catch (IOException)
+                {
+                    item.Flushed?.TrySetResult();
+                }
             }
 
-            foreach (var target in _targets)
-            {
-                target.Flush();
-            }
-
-            while (_flushes.TryDequeue(out var flush))
-            {
-                flush.TrySetResult();
-            }
-        }
-    }
-
-    private void HandleControl()
-    {
-        while (_pendingClose.TryDequeue(out var old))
-        {
-            foreach (var target in old)
-            {
-                target.Dispose();
-            }
-        }
-
-        if (Interlocked.Exchange(ref _reopenRequested, 0) == 1)
-        {
-            foreach (var target in _targets)
-            {
-                target.Reopen();
-            }
-        }
-    }
-
-    private Target[] Open(IReadOnlyList<ErrorLogTarget> specs) =>
-        specs.Count == 0 ? [new Target(ErrorLogTarget.Stderr(LogLevel.Error), _stderr)] : [.. specs.Select(s => new Target(s, _stderr))];
-
-    /// <summary>One destination: stderr, a file (append, reopenable), or memory/syslog (not written).</summary>
-    private sealed class Target : IDisposable
-    {
-        private readonly TextWriter _stderr;
-        private StreamWriter? _file;
-
-        public Target(ErrorLogTarget spec, TextWriter stderr)
-        {
-            Spec = spec;
-            _stderr = stderr;
-            if (spec.Kind == ErrorLogKind.File)
-            {
-                _file = OpenFile(spec.Path);
-            }
-        }
-
-        public ErrorLogTarget Spec { get; }
-
-        public void WriteLine(string line)
-        {
             try
             {
-                if (Spec.Kind == ErrorLogKind.Stderr)
-                {
-                    _stderr.WriteLine(line);
-                }
-                else
-                {
-                    _file?.WriteLine(line);
-                }
+                _stderr.Flush();
             }
             catch (IOException)
             {
-                // A full disk must not take the server down; nginx also drops the line.
-            }
-        }
-
-        public void Flush()
-        {
-            try
-            {
-                if (Spec.Kind == ErrorLogKind.Stderr)
-                {
-                    _stderr.Flush();
-                }
-                else
-                {
-                    _file?.Flush();
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        public void Reopen()
-        {
-            if (Spec.Kind != ErrorLogKind.File)
-            {
-                return;
-            }
-
-            var old = _file;
-            _file = OpenFile(Spec.Path) ?? old;
-            if (!ReferenceEquals(old, _file))
-            {
-                old?.Dispose();
-            }
-        }
-
-        public void Dispose() => _file?.Dispose();
-
-        private static StreamWriter? OpenFile(string path)
-        {
-            try
-            {
-                var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-                return new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = false };
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
             }
         }
     }

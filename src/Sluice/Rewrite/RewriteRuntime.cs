@@ -242,7 +242,7 @@ internal sealed class RewriteHandler : PhaseHandler
         var value = rule.Replacement.Render(request);
         if (_log)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Notice, $"\"{rule.Pattern}\" matches \"{request.Uri}\"");
+            request.ErrorLog.Write(LogLevel.Notice, $"\"{rule.Pattern}\" matches \"{request.Uri}\"");
         }
 
         if (rule.RedirectUrl || rule.Ending is RewriteEnding.Redirect or RewriteEnding.Permanent)
@@ -288,7 +288,7 @@ internal sealed class RewriteHandler : PhaseHandler
 
         if (_log)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Notice, $"rewritten data: \"{request.Uri}\", args: \"{request.Args}\"");
+            request.ErrorLog.Write(LogLevel.Notice, $"rewritten data: \"{request.Uri}\", args: \"{request.Args}\"");
         }
 
         return null;

@@ -95,7 +95,7 @@ internal static class HttpCoreDirectives
         Add("etag", Hsl, DirectiveArity.Flag, Slots.Flag(S.Etag), DirectiveSupport.Implemented);
         Add("error_page", Hsl | LocationIf, TwoOrMore, ErrorPage, DirectiveSupport.Implemented);
         Add("post_action", Hsl | LocationIf, Take1, call => { call.EnsureNotSet(S.PostAction); call.Set<Variables.VariableTemplate?>(S.PostAction, call.Template(call.Args[0])); });
-        Add("error_log", Hsl, OneOrMore, call => CoreDirectives.ErrorLog(call, S.ErrorLogs));
+        Add("error_log", Hsl, OneOrMore, call => CoreDirectives.ErrorLog(call, S.ErrorLogs), DirectiveSupport.Implemented);
         Add("open_file_cache", Hsl, Take12, OpenFileCache, DirectiveSupport.Accepted);
         Add("open_file_cache_valid", Hsl, Take1, Slots.Sec(S.OpenFileCacheValid), DirectiveSupport.Accepted);
         Add("open_file_cache_min_uses", Hsl, Take1, Slots.Number(S.OpenFileCacheMinUses), DirectiveSupport.Accepted);

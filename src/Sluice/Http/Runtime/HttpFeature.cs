@@ -37,6 +37,9 @@ public sealed class HttpBuildContext
 
     public required LogFiles LogFiles { get; init; }
 
+    /// <summary>Error logs of locations with their own error_log, by target set.</summary>
+    public Dictionary<string, ErrorLog> ErrorLogs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>State carried over from the previous generation (upstream peer health, limit zones …), by type.</summary>
     public required IReadOnlyDictionary<Type, object> Previous { get; init; }
 

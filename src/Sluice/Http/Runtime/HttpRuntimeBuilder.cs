@@ -164,7 +164,21 @@ public static class HttpRuntimeBuilder
             SendTimeout = scope.Get(S.SendTimeout),
             TcpNodelay = scope.Get(S.TcpNodelay),
             ClientBodyTimeout = scope.Get(S.ClientBodyTimeout),
+            ErrorLog = scope.GetList(S.ErrorLogs) is { Count: > 0 } targets ? ErrorLogFor(context, targets) : context.ErrorLog,
         };
+    }
+
+    /// <summary>One error log per distinct set of targets, shared by the locations that use it.</summary>
+    private static ErrorLog ErrorLogFor(HttpBuildContext context, IReadOnlyList<Core.ErrorLogTarget> targets)
+    {
+        var key = string.Join("|", targets);
+        if (!context.ErrorLogs.TryGetValue(key, out var log))
+        {
+            log = context.ErrorLog.WithTargets(targets);
+            context.ErrorLogs[key] = log;
+        }
+
+        return log;
     }
 
     /// <summary>nginx's built-in types when no <c>types</c> block is configured.</summary>

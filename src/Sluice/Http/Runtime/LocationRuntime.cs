@@ -101,6 +101,9 @@ public sealed record CoreLocationSettings
     public required bool TcpNodelay { get; init; }
 
     public required TimeSpan ClientBodyTimeout { get; init; }
+
+    /// <summary>The location's error log (its own <c>error_log</c>, else its parents', else the main one).</summary>
+    public required Logging.ErrorLog ErrorLog { get; init; }
 }
 
 /// <summary>A server block at runtime: its names, its locations, and its server-level location context.</summary>

@@ -130,6 +130,9 @@ public sealed class RequestContext
         BodyBytesSent = 0;
     }
 
+    /// <summary>Where this request's errors go: the current location's error log.</summary>
+    public Logging.ErrorLog ErrorLog => Location?.Core.ErrorLog ?? Runtime.ErrorLog;
+
     public T? Item<T>()
         where T : class => Items is not null && Items.TryGetValue(typeof(T), out var value) ? (T)value : null;
 

@@ -191,7 +191,7 @@ public static class RequestProcessor
         request.IsInternal = true;
         if (++request.InternalRedirects > MaxUriChanges)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Error, $"rewrite or internal redirection cycle while internally redirecting to \"{request.Uri}\"");
+            request.ErrorLog.Write(LogLevel.Error, $"rewrite or internal redirection cycle while internally redirecting to \"{request.Uri}\"");
             return false;
         }
 
@@ -282,7 +282,7 @@ public static class RequestProcessor
                 {
                     if (!request.Server.Locations.Named.TryGetValue(target, out var named))
                     {
-                        request.Runtime.ErrorLog.Write(LogLevel.Error, $"could not find named location \"{target}\"");
+                        request.ErrorLog.Write(LogLevel.Error, $"could not find named location \"{target}\"");
                         await SpecialResponse.SendAsync(request, 500).ConfigureAwait(false);
                         return;
                     }

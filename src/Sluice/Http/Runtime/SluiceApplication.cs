@@ -63,7 +63,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            context.Runtime.ErrorLog.Write(LogLevel.Error, $"{e.GetType().Name}: {e.Message} while processing \"{context.RawTarget}\"");
+            context.ErrorLog.Write(LogLevel.Error, $"{e.GetType().Name}: {e.Message} while processing \"{context.RawTarget}\"");
             if (!response.HasStarted)
             {
                 await SpecialResponse.SendAsync(context, 500).ConfigureAwait(false);

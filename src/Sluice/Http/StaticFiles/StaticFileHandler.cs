@@ -80,7 +80,7 @@ public sealed class StaticFileHandler : PhaseHandler
 
         if ((file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == FileAttributes.Device)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Crit, $"\"{path}\" is not a regular file");
+            request.ErrorLog.Write(LogLevel.Crit, $"\"{path}\" is not a regular file");
             return PhaseOutcome.Finalize(404);
         }
 
@@ -95,7 +95,7 @@ public sealed class StaticFileHandler : PhaseHandler
         }
         catch (UnauthorizedAccessException)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Error, $"open() \"{path}\" failed (13: Permission denied)");
+            request.ErrorLog.Write(LogLevel.Error, $"open() \"{path}\" failed (13: Permission denied)");
             return PhaseOutcome.Finalize(403);
         }
         catch (IOException e)
@@ -130,13 +130,13 @@ public sealed class StaticFileHandler : PhaseHandler
         {
             if (request.Location.Core.LogNotFound)
             {
-                request.Runtime.ErrorLog.Write(LogLevel.Error, $"\"{directory}{(request.Location.Core.Index.Count > 0 ? request.Location.Core.Index[0].Render(request) : "")}\" is not found (2: No such file or directory)");
+                request.ErrorLog.Write(LogLevel.Error, $"\"{directory}{(request.Location.Core.Index.Count > 0 ? request.Location.Core.Index[0].Render(request) : "")}\" is not found (2: No such file or directory)");
             }
 
             return PhaseOutcome.Finalize(404);
         }
 
-        request.Runtime.ErrorLog.Write(LogLevel.Error, $"directory index of \"{directory}\" is forbidden");
+        request.ErrorLog.Write(LogLevel.Error, $"directory index of \"{directory}\" is forbidden");
         return PhaseOutcome.Finalize(403);
     }
 
@@ -145,7 +145,7 @@ public sealed class StaticFileHandler : PhaseHandler
         if (request.Location.Core.LogNotFound)
         {
             var reason = e is UnauthorizedAccessException ? "13: Permission denied" : "2: No such file or directory";
-            request.Runtime.ErrorLog.Write(LogLevel.Error, $"open() \"{path}\" failed ({reason})");
+            request.ErrorLog.Write(LogLevel.Error, $"open() \"{path}\" failed ({reason})");
         }
 
         return PhaseOutcome.Finalize(e is UnauthorizedAccessException ? 403 : 404);

@@ -34,7 +34,7 @@ internal sealed class ProxyHandler : PhaseHandler
         var target = ResolveTarget(request);
         if (target.Upstream is null)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Error, target.Error ?? "no upstream");
+            request.ErrorLog.Write(LogLevel.Error, target.Error ?? "no upstream");
             return PhaseOutcome.Finalize(502);
         }
 
@@ -42,7 +42,7 @@ internal sealed class ProxyHandler : PhaseHandler
         var maxBody = request.Location.Core.ClientMaxBodySize;
         if (maxBody > 0 && http.Request.ContentLength is { } declared && declared > maxBody)
         {
-            request.Runtime.ErrorLog.Write(LogLevel.Error, $"client intended to send too large body: {declared} bytes");
+            request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large body: {declared} bytes");
             return PhaseOutcome.Finalize(413);
         }
 
@@ -210,7 +210,7 @@ internal sealed class ProxyHandler : PhaseHandler
             var connected = timing.Elapsed is not null;
             if (http.RequestAborted.IsCancellationRequested)
             {
-                request.Runtime.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while connecting to upstream");
+                request.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while connecting to upstream");
                 attempt.Status = 499;
                 return new AttemptResult(false, NextUpstreamConditions.Error, 499, connected, null);
             }
@@ -427,13 +427,13 @@ internal sealed class ProxyHandler : PhaseHandler
                 }
                 catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
                 {
-                    request.Runtime.ErrorLog.Write(LogLevel.Error, "upstream timed out (110: Connection timed out) while reading upstream");
+                    request.ErrorLog.Write(LogLevel.Error, "upstream timed out (110: Connection timed out) while reading upstream");
                     http.Abort();
                     return;
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException)
                 {
-                    request.Runtime.ErrorLog.Write(LogLevel.Error, "upstream prematurely closed connection while reading upstream");
+                    request.ErrorLog.Write(LogLevel.Error, "upstream prematurely closed connection while reading upstream");
                     http.Abort();
                     return;
                 }
@@ -524,7 +524,7 @@ internal sealed class ProxyHandler : PhaseHandler
                 buffer.Write(chunk, 0, read);
                 if (maxBody > 0 && buffer.Length > maxBody)
                 {
-                    request.Runtime.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes");
+                    request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes");
                     return null;
                 }
             }
@@ -541,7 +541,7 @@ internal sealed class ProxyHandler : PhaseHandler
         var http = request.Http;
         var client = Variables.CoreVariables.AddressText(request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress);
         var host = http.Request.Headers.Host is { Count: > 0 } hostHeader ? $", host: \"{hostHeader}\"" : "";
-        request.Runtime.ErrorLog.Write(
+        request.ErrorLog.Write(
             LogLevel.Error,
             $"{message}, client: {client}, server: {request.Server.PrimaryName}, request: \"{http.Request.Method} {request.RawTarget} {http.Request.Protocol}\", upstream: \"{upstream}\"{host}");
     }
