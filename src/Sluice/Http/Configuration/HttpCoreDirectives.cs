@@ -1010,9 +1010,9 @@ internal static class HttpCoreDirectives
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var server in address.Servers)
                 {
-                    foreach (var name in server.Names)
+                    foreach (var name in server.EffectiveNames)
                     {
-                        if (name.Regex is not null || name.Name.Length == 0)
+                        if (name.Regex is not null)
                         {
                             continue;
                         }

@@ -25,6 +25,9 @@ public sealed class ServerBuilder
 
     public List<ServerNameEntry> Names { get; } = [];
 
+    /// <summary>The names the server answers to: without <c>server_name</c> nginx gives it the empty name "".</summary>
+    public IReadOnlyList<ServerNameEntry> EffectiveNames => Names.Count > 0 ? Names : [new ServerNameEntry("", null, Location)];
+
     /// <summary>The server's own locations, in configuration order (nested ones hang off their parent).</summary>
     public List<LocationBuilder> Locations { get; } = [];
 

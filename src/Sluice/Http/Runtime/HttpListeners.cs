@@ -111,6 +111,54 @@ public sealed class HttpListeners : IAsyncDisposable
         })).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The listening socket as nginx makes it: SO_REUSEADDR, IPv6 sockets IPv6-only unless <c>ipv6only=off</c>
+    /// (so <c>listen 80</c> and <c>listen [::]:80</c> coexist), and the listen options (reuseport, buffers).
+    /// </summary>
+    private static Socket CreateListenSocket(EndPoint endPoint, Configuration.ListenOptions options)
+    {
+        if (endPoint is UnixDomainSocketEndPoint)
+        {
+            var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            unix.Bind(endPoint);
+            return unix;
+        }
+
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = options.Ipv6Only == false;
+            }
+
+            if (options.ReusePort)
+            {
+                // SO_REUSEPORT (15 on Linux): several sockets on one port, the kernel spreads connections.
+                socket.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
+            }
+
+            if (options.ReceiveBuffer is { } receive)
+            {
+                socket.ReceiveBufferSize = (int)receive;
+            }
+
+            if (options.SendBuffer is { } send)
+            {
+                socket.SendBufferSize = (int)send;
+            }
+
+            socket.Bind(endPoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The errno of a failed bind, found in Kestrel's exception chain; null when the failure is something else.</summary>
     private static int? BindErrno(Exception e)
     {
@@ -172,10 +220,12 @@ public sealed class HttpListeners : IAsyncDisposable
             });
         });
 
+        var listen = socket.Options;
         var transportOptions = new SocketTransportOptions
         {
-            Backlog = socket.Options.Backlog,
+            Backlog = listen.Backlog,
             NoDelay = core.TcpNodelay,
+            CreateBoundListenSocket = endPoint => CreateListenSocket(endPoint, listen),
         };
         var transport = new SocketTransportFactory(Options.Create(transportOptions), NullLoggerFactory.Instance);
         return new KestrelServer(Options.Create(options), transport, NullLoggerFactory.Instance);

@@ -225,7 +225,7 @@ public static class HttpRuntimeBuilder
 
     private static AddressRuntime BuildAddress(ListenAddressBuilder address, Dictionary<ServerBuilder, ServerRuntime> servers)
     {
-        var names = address.Servers.SelectMany(s => s.Names.Select(n => (n.Name, n.Regex, servers[s])));
+        var names = address.Servers.SelectMany(s => s.EffectiveNames.Select(n => (n.Name, n.Regex, servers[s])));
         return new AddressRuntime
         {
             AddressText = address.Options.AddressText,
