@@ -25,6 +25,9 @@ public sealed class ConnectionState
     /// <summary>Requests started on this connection so far (a connection's requests run one after another).</summary>
     public int Requests { get; internal set; }
 
-    /// <summary>1 until the first request's headers have been read (then the connection is no longer "Reading"); a field for Interlocked.</summary>
-    internal int Reading = 1;
+    /// <summary>1 while a request's header is arriving (stub_status "Reading"); a field for Interlocked.</summary>
+    internal int Reading;
+
+    /// <summary>1 while a request is being answered on this connection.</summary>
+    internal int Busy;
 }

@@ -209,6 +209,7 @@ public sealed class HttpListeners : IAsyncDisposable
             {
                 var state = new ConnectionState(_counters.ConnectionOpened(), connection.LocalEndPoint, connection.RemoteEndPoint);
                 connection.Items[typeof(ConnectionState)] = state;
+                ReadingObserver.Attach(connection, state, _counters);
                 try
                 {
                     await next(connection).ConfigureAwait(false);

@@ -29,14 +29,26 @@ public sealed class ServerCounters
     /// <summary>Idle keepalive connections: the active ones neither reading a request nor being answered.</summary>
     public long Waiting => Math.Max(0, Active - Reading - Writing);
 
-    /// <summary>A connection was accepted; returns its serial number. The connection starts by reading its first request.</summary>
+    /// <summary>A connection was accepted; returns its serial number. Until its first bytes arrive it is waiting.</summary>
     public long ConnectionOpened()
     {
         Interlocked.Increment(ref _accepted);
         Interlocked.Increment(ref _handled);
         Interlocked.Increment(ref _active);
-        Interlocked.Increment(ref _reading);
         return Interlocked.Increment(ref _connectionSerial) - 1;
+    }
+
+    /// <summary>
+    /// Bytes arrived on a connection: if no request is in progress on it, a new one is being read (nginx creates
+    /// the request, and counts it, at this moment).
+    /// </summary>
+    public void BytesArrived(ConnectionState connection)
+    {
+        if (Volatile.Read(ref connection.Busy) == 0 && Interlocked.CompareExchange(ref connection.Reading, 1, 0) == 0)
+        {
+            Interlocked.Increment(ref _reading);
+            Interlocked.Increment(ref _requests);
+        }
     }
 
     public void ConnectionClosed(ConnectionState connection)
@@ -52,14 +64,35 @@ public sealed class ServerCounters
     /// <summary>A request's headers were read: it is now being answered ("Writing").</summary>
     public void RequestStarted(ConnectionState? connection)
     {
-        Interlocked.Increment(ref _requests);
-        if (connection is not null && Interlocked.Exchange(ref connection.Reading, 0) == 1)
+        if (connection is null)
         {
-            Interlocked.Decrement(ref _reading);
+            Interlocked.Increment(ref _requests);
+        }
+        else
+        {
+            Volatile.Write(ref connection.Busy, 1);
+            if (Interlocked.Exchange(ref connection.Reading, 0) == 1)
+            {
+                Interlocked.Decrement(ref _reading);
+            }
+            else
+            {
+                // The bytes were seen before the observer could (pipelined after the previous request).
+                Interlocked.Increment(ref _requests);
+            }
         }
 
         Interlocked.Increment(ref _writing);
     }
 
-    public void RequestFinished() => Interlocked.Decrement(ref _writing);
+    /// <summary>The request is answered; the connection waits for the next one.</summary>
+    public void RequestFinished(ConnectionState? connection)
+    {
+        if (connection is not null)
+        {
+            Volatile.Write(ref connection.Busy, 0);
+        }
+
+        Interlocked.Decrement(ref _writing);
+    }
 }

@@ -78,7 +78,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             context.Status = context.Http.Response.StatusCode;
         }
 
-        context.Runtime.Counters.RequestFinished();
+        context.Runtime.Counters.RequestFinished(context.Connection);
         context.Runtime.RequestCompleted?.Invoke(context);
     }
 

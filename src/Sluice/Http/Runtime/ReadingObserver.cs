@@ -1,0 +1,79 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+
+namespace Sluice.Http.Runtime;
+
+/// <summary>
+/// Lets stub_status tell "Reading" from "Waiting" as nginx does: an idle connection is waiting until bytes of
+/// its next request arrive, then reading until the request's header is complete (when Kestrel hands it to
+/// Sluice). Wraps the connection's input to see those first bytes; everything else is passed through.
+/// </summary>
+internal sealed class ReadingObserver : IDuplexPipe
+{
+    private readonly IDuplexPipe _inner;
+    private readonly ObservingReader _input;
+
+    public ReadingObserver(IDuplexPipe inner, ConnectionState connection, ServerCounters counters)
+    {
+        _inner = inner;
+        _input = new ObservingReader(inner.Input, connection, counters);
+    }
+
+    public PipeReader Input => _input;
+
+    public PipeWriter Output => _inner.Output;
+
+    public static void Attach(ConnectionContext context, ConnectionState connection, ServerCounters counters) =>
+        context.Transport = new ReadingObserver(context.Transport, connection, counters);
+
+    private sealed class ObservingReader(PipeReader inner, ConnectionState connection, ServerCounters counters) : PipeReader
+    {
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            var pending = inner.ReadAsync(cancellationToken);
+            if (pending.IsCompletedSuccessfully)
+            {
+                Observe(pending.Result);
+                return pending;
+            }
+
+            return ObserveAsync(pending);
+        }
+
+        public override bool TryRead(out ReadResult result)
+        {
+            if (!inner.TryRead(out result))
+            {
+                return false;
+            }
+
+            Observe(result);
+            return true;
+        }
+
+        private async ValueTask<ReadResult> ObserveAsync(ValueTask<ReadResult> pending)
+        {
+            var result = await pending.ConfigureAwait(false);
+            Observe(result);
+            return result;
+        }
+
+        private void Observe(in ReadResult result)
+        {
+            if (!result.Buffer.IsEmpty)
+            {
+                counters.BytesArrived(connection);
+            }
+        }
+    }
+}
