@@ -9,6 +9,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || packages+=(redis-server)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
+command -v wrk >/dev/null 2>&1 || packages+=(wrk)
 command -v kill >/dev/null 2>&1 || packages+=(procps)
 
 if ((${#packages[@]})); then

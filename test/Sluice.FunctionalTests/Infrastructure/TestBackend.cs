@@ -78,6 +78,22 @@ public sealed class TestBackend : IAsyncDisposable
             await Task.Delay(ms, context.RequestAborted);
         }
 
+        if (path.StartsWith("/stream/", StringComparison.Ordinal) && int.TryParse(path[8..], out var events))
+        {
+            // An SSE stream: one event every "interval" ms (default 100), flushed as it is written.
+            var interval = int.TryParse(request.Query["interval"], out var every) ? every : 100;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            for (var i = 0; i < events; i++)
+            {
+                await response.WriteAsync($"id: {i}\ndata: {name} event {i}\n\n", context.RequestAborted);
+                await response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(interval, context.RequestAborted);
+            }
+
+            return;
+        }
+
         if (path.StartsWith("/redirect", StringComparison.Ordinal))
         {
             response.StatusCode = 302;

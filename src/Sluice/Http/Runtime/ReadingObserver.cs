@@ -43,8 +43,10 @@ internal sealed class ReadingObserver : IDuplexPipe
             var pending = inner.ReadAsync(cancellationToken);
             if (pending.IsCompletedSuccessfully)
             {
-                Observe(pending.Result);
-                return pending;
+                // A ValueTask may be consumed once: hand on the result, not the task.
+                var result = pending.Result;
+                Observe(result);
+                return new ValueTask<ReadResult>(result);
             }
 
             return ObserveAsync(pending);
