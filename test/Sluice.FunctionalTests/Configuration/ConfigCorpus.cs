@@ -19,7 +19,7 @@ public sealed class ConfigCorpus : IDisposable
         Directory.CreateDirectory(_root.Combine("logs"));
         Directory.CreateDirectory(_root.Combine("cache"));
 
-        foreach (var kind in new[] { "valid", "invalid" })
+        foreach (var kind in new[] { "valid", "invalid", "extensions" })
         {
             foreach (var file in Directory.GetFiles(Path.Combine(SourceDirectory, kind), "*.conf"))
             {
@@ -30,7 +30,7 @@ public sealed class ConfigCorpus : IDisposable
         foreach (var dir in Directory.GetDirectories(SourceDirectory))
         {
             var name = Path.GetFileName(dir);
-            if (name is "valid" or "invalid")
+            if (name is "valid" or "invalid" or "extensions")
             {
                 continue;
             }

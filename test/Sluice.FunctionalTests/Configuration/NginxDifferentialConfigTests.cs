@@ -25,6 +25,8 @@ public sealed partial class NginxDifferentialConfigTests : IClassFixture<ConfigC
 
     public static TheoryData<string> InvalidFiles => [.. ConfigCorpus.Files("invalid")];
 
+    public static TheoryData<string> ExtensionFiles => [.. ConfigCorpus.Files("extensions")];
+
     [Theory]
     [MemberData(nameof(ValidFiles))]
     public Task Valid_config_gets_nginx_verdict(string file) => CompareAsync(file, expectNginxSuccess: true);
@@ -32,6 +34,20 @@ public sealed partial class NginxDifferentialConfigTests : IClassFixture<ConfigC
     [Theory]
     [MemberData(nameof(InvalidFiles))]
     public Task Invalid_config_gets_nginx_error(string file) => CompareAsync(file, expectNginxSuccess: false);
+
+    /// <summary>A documented Sluice extension: nginx rejects the file, Sluice accepts it.</summary>
+    [Theory]
+    [MemberData(nameof(ExtensionFiles))]
+    public async Task Extension_is_rejected_by_nginx_and_accepted_by_sluice(string file)
+    {
+        var conf = _corpus.ConfPath(file);
+        string[] args = ["-t", "-p", _corpus.Prefix, "-c", conf];
+        var nginx = await ProcessRunner.RunAsync(Tools.Nginx, args);
+        var sluice = await Tools.RunSluiceAsync(args);
+        _output.WriteLine("nginx:\n" + nginx.Stderr + "\nsluice:\n" + sluice.Stderr);
+        Assert.NotEqual(0, nginx.ExitCode);
+        Assert.Equal(0, sluice.ExitCode);
+    }
 
     [Fact]
     public void Corpus_is_large_enough()

@@ -17,7 +17,7 @@ public sealed class UpstreamDirectivesTests
     [InlineData("upstream b { server 127.0.0.1:1 fail_timeout=5x; }", "invalid parameter \"fail_timeout=5x\" in F:3")]
     [InlineData("upstream b { server 127.0.0.1:1 slow_start=30s; }", "invalid parameter \"slow_start=30s\" in F:3")]
     [InlineData("upstream b { server 127.0.0.1:1 resolve; }", "invalid parameter \"resolve\" in F:3")]
-    [InlineData("upstream b { server 127.0.0.1:1 drain; }", "invalid parameter \"drain\" in F:3")]
+    [InlineData("upstream b { ip_hash; server 127.0.0.1:1 drain backup; }", "balancing method does not support parameter \"backup\" in F:3")]
     [InlineData("upstream b { server 127.0.0.1:1 service=http; }", "invalid parameter \"service=http\" in F:3")]
     [InlineData("upstream b { server nonexistent.invalid:8000; }", "host not found in upstream \"nonexistent.invalid:8000\" in F:3")]
     [InlineData("upstream b { server 127.0.0.1:99999; }", "invalid port in upstream \"127.0.0.1:99999\" in F:3")]
@@ -120,6 +120,14 @@ public sealed class UpstreamDirectivesTests
             s => Assert.True(s.Backup),
             s => Assert.True(s.Down));
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8001), group.Servers[0].Addresses.Single());
+    }
+
+    [Fact]
+    public void Drain_is_a_sluice_extension_where_down_is_allowed()
+    {
+        // nginx rejects "drain" (NGINX Plus has it); Sluice takes it as "no new requests".
+        var (_, compiler) = ConfigCompilerProbe.CompileHttp("upstream backend { server 127.0.0.1:8001; server 127.0.0.1:8002 drain; }\n" + Pass);
+        Assert.Collection(Group(compiler, "backend").Servers, s => Assert.False(s.Drain), s => Assert.True(s.Drain));
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public sealed class HttpBuildContext
 
     public required TimeProvider Time { get; init; }
 
+    /// <summary>The random source of chance-based features (random balancing); fixed in tests.</summary>
+    public Random Random { get; init; } = Random.Shared;
+
     public required ServerCounters Counters { get; init; }
 
     public required ErrorLog ErrorLog { get; init; }

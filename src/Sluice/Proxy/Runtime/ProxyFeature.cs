@@ -41,15 +41,20 @@ internal sealed class ProxyFeature : IHttpFeature
     public void Prepare(HttpBuildContext context)
     {
         var previous = context.Previous.TryGetValue(typeof(UpstreamPool), out var p) ? (UpstreamPool)p : new UpstreamPool();
+        var health = context.Previous.TryGetValue(typeof(PeerHealthRegistry), out var h) ? (PeerHealthRegistry)h : new PeerHealthRegistry();
+        var groups = context.Compiler.State<UpstreamRegistry>().Groups;
+        health.Keep(groups);
         var pool = new UpstreamPool();
-        foreach (var group in context.Compiler.State<UpstreamRegistry>().Groups)
+        foreach (var group in groups)
         {
-            pool.Add(group, previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, Random.Shared)));
+            var runtime = previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, context.Random, health));
+            pool.Add(group, new UpstreamTarget(runtime, group.Balancing.HashKey is { } key ? context.Compile(key) : null));
         }
 
-        context.Carry[typeof(UpstreamPool)] = pool;
+        pool.Freeze();
         previous.RetireRemaining();
-        context.Carry[typeof(ProxyFeature)] = pool;
+        context.Carry[typeof(UpstreamPool)] = pool;
+        context.Carry[typeof(PeerHealthRegistry)] = health;
     }
 
     public void BuildLocation(LocationBuildContext location)
@@ -65,6 +70,7 @@ internal sealed class ProxyFeature : IHttpFeature
             Pass = pass,
             Upstream = pass is StaticProxyPass s && s.Upstream.Group is { } g ? pool.Find(g) : null,
             UpstreamsByName = pool.ByName,
+            PassTemplate = pass is VariableProxyPass v ? location.Compile(v.Template) : null,
             SetHeaders = Headers(location, out var setNames),
             SetHeaderNames = setNames,
             HideHeaders = Hidden(location),
@@ -190,30 +196,31 @@ internal sealed class ProxyFeature : IHttpFeature
 internal sealed class UpstreamPool
 {
     private readonly Dictionary<string, UpstreamRuntime> _bySignature = new(StringComparer.Ordinal);
-    private readonly Dictionary<UpstreamGroup, UpstreamRuntime> _byGroup = [];
+    private readonly Dictionary<UpstreamGroup, UpstreamTarget> _byGroup = [];
+    private readonly Dictionary<string, UpstreamTarget> _byName = new(StringComparer.OrdinalIgnoreCase);
 
-    public FrozenDictionary<string, UpstreamRuntime> ByName { get; private set; } = FrozenDictionary<string, UpstreamRuntime>.Empty;
+    /// <summary>Every group by the name <c>proxy_pass http://$variable</c> may give: a block's name, an implicit group's host:port.</summary>
+    public FrozenDictionary<string, UpstreamTarget> ByName { get; private set; } = FrozenDictionary<string, UpstreamTarget>.Empty;
 
-    public void Add(UpstreamGroup group, UpstreamRuntime runtime)
+    public void Add(UpstreamGroup group, UpstreamTarget target)
     {
-        _bySignature[Signature(group)] = runtime;
-        _byGroup[group] = runtime;
-        var byName = ByName.ToDictionary(StringComparer.OrdinalIgnoreCase);
+        _bySignature[Signature(group)] = target.Runtime;
+        _byGroup[group] = target;
         if (group.IsBlock)
         {
-            byName[group.Name] = runtime;
+            _byName[group.Name] = target;
         }
         else
         {
-            byName.TryAdd(group.Port == 0 ? group.Name : $"{group.Name}:{group.Port}", runtime);
+            _byName.TryAdd(group.Port == 0 ? group.Name : $"{group.Name}:{group.Port}", target);
         }
-
-        ByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
-    public UpstreamRuntime? Find(UpstreamGroup group) => _byGroup.GetValueOrDefault(group);
+    public void Freeze() => ByName = _byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Hands over the previous generation's group with the same configuration (and so its peer state and pool).</summary>
+    public UpstreamTarget? Find(UpstreamGroup group) => _byGroup.GetValueOrDefault(group);
+
+    /// <summary>Hands over the previous generation's group with the same configuration (and so its pool).</summary>
     public UpstreamRuntime? Take(UpstreamGroup group) => _bySignature.Remove(Signature(group), out var runtime) ? runtime : null;
 
     /// <summary>Groups the new configuration dropped: their pools are closed once their requests are done.</summary>
@@ -228,6 +235,9 @@ internal sealed class UpstreamPool
     }
 
     private static string Signature(UpstreamGroup group) =>
-        $"{group.Name}|{group.Port}|{group.Balancing}|{group.Keepalive}|" + string.Join(";", group.Servers.Select(s =>
-            $"{s.Name}={string.Join(",", s.Addresses)}/{s.Weight}/{s.MaxFails}/{s.FailTimeout}/{s.MaxConns}/{s.Backup}/{s.Down}"));
+        $"{group.Name}|{group.Port}|{group.Balancing.Kind}|{group.Balancing.HashKey?.Source}|{group.Keepalive}|" + string.Join(";", group.Servers.Select(s =>
+            $"{s.Name}={string.Join(",", s.Addresses)}/{s.Weight}/{s.MaxFails}/{s.FailTimeout}/{s.MaxConns}/{s.Backup}/{s.Down}/{s.Drain}"));
 }
+
+/// <summary>An upstream group as one generation uses it: the (possibly carried) runtime and its hash key compiled for this generation.</summary>
+public sealed record UpstreamTarget(UpstreamRuntime Runtime, CompiledTemplate? HashKey);

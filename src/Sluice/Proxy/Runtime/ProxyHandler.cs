@@ -59,10 +59,10 @@ internal sealed class ProxyHandler : PhaseHandler
 
         var state = new UpstreamState();
         request.SetItem(state);
-        var upstream = target.Upstream;
+        var upstream = target.Upstream.Runtime;
         var balancer = upstream.Balancer;
         var client = request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress;
-        var selection = balancer.Begin(new BalancerRequest(null, client));
+        var selection = balancer.Begin(new BalancerRequest(target.Upstream.HashKey?.Render(request), client));
         if (_proxy.NextUpstreamTries > 0 && selection.Tries > _proxy.NextUpstreamTries)
         {
             selection.Tries = (int)_proxy.NextUpstreamTries;
@@ -130,7 +130,7 @@ internal sealed class ProxyHandler : PhaseHandler
         }
     }
 
-    private readonly record struct Target(UpstreamRuntime? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
+    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
 
     private readonly record struct AttemptResult(bool Done, NextUpstreamConditions Failure, int Status, bool RequestSent, HttpResponseMessage? Response);
 
@@ -142,8 +142,7 @@ internal sealed class ProxyHandler : PhaseHandler
             return new Target(_proxy.Upstream, pass.HostHeader, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
         }
 
-        var variable = (VariableProxyPass)_proxy.Pass;
-        var url = request.Runtime.Variables.Compile(variable.Template).Render(request);
+        var url = _proxy.PassTemplate!.Render(request);
         var schemeLength = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
         if (schemeLength == 0)
         {
@@ -200,7 +199,7 @@ internal sealed class ProxyHandler : PhaseHandler
         var sent = false;
         try
         {
-            var sending = target.Upstream!.Invoker.SendAsync(message, timeout.Token);
+            var sending = target.Upstream!.Runtime.Invoker.SendAsync(message, timeout.Token);
             response = await sending.ConfigureAwait(false);
             sent = true;
         }

@@ -11,10 +11,13 @@ public sealed record ProxyLocation
     public required ProxyPass Pass { get; init; }
 
     /// <summary>The group of a static proxy_pass; null with variables (looked up per request).</summary>
-    public UpstreamRuntime? Upstream { get; init; }
+    public UpstreamTarget? Upstream { get; init; }
 
     /// <summary>Every group by name, for proxy_pass with variables.</summary>
-    public required FrozenDictionary<string, UpstreamRuntime> UpstreamsByName { get; init; }
+    public required FrozenDictionary<string, UpstreamTarget> UpstreamsByName { get; init; }
+
+    /// <summary>The URL of a proxy_pass with variables, compiled once.</summary>
+    public CompiledTemplate? PassTemplate { get; init; }
 
     /// <summary><c>proxy_set_header</c> (with nginx's defaults) in the order they are sent; an empty value sends nothing.</summary>
     public required (string Name, CompiledTemplate Value)[] SetHeaders { get; init; }

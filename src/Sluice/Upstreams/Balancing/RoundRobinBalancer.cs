@@ -1,38 +1,31 @@
 namespace Sluice.Upstreams.Balancing;
 
 /// <summary>
-/// nginx's smooth weighted round robin with passive health (<c>ngx_http_upstream_round_robin.c</c>): each
-/// pick adds every available peer's effective weight to its current weight, takes the largest and subtracts
-/// the total; a failure lowers the effective weight by weight/max_fails, and max_fails failures within
-/// fail_timeout take the peer out for fail_timeout, after which it gets one trial request. Backups serve
-/// only when no primary is available. Weights 5,1,1 give a a b a c a a.
+/// nginx's smooth weighted round robin (<c>ngx_http_upstream_get_round_robin_peer</c>): each pick adds
+/// every available peer's effective weight to its current weight, takes the largest and subtracts the
+/// total, so weights 5,1,1 give a a b a c a a. Backups serve only when no primary is available. The other
+/// methods fall back to it.
 /// </summary>
-public sealed class RoundRobinBalancer : IUpstreamBalancer
+public sealed class RoundRobinBalancer : BalancerBase
 {
-    private readonly PeerSet _primary;
-    private readonly TimeProvider _time;
-
-    public RoundRobinBalancer(PeerSet primary, TimeProvider time)
+    public RoundRobinBalancer(PeerSet peers, TimeProvider time)
+        : base(peers, time)
     {
-        _primary = primary;
-        _time = time;
     }
 
-    public PeerSelection Begin(BalancerRequest request) => new(_primary, request);
+    public override UpstreamPeer? Pick(PeerSelection selection) => PickFrom(selection, Now());
 
-    public UpstreamPeer? Pick(PeerSelection selection)
+    /// <summary>The round-robin pick from the selection's current set, then the backup set.</summary>
+    internal static UpstreamPeer? PickFrom(PeerSelection selection, long now)
     {
         while (true)
         {
             var peers = selection.Peers;
-            UpstreamPeer? peer;
             lock (peers.Lock)
             {
-                peer = peers.IsSinglePeer ? PickSingle(peers) : PickWeighted(selection, Now());
+                var peer = peers.IsSinglePeer ? PickSingle(selection, peers) : PickWeighted(selection, now);
                 if (peer is not null)
                 {
-                    peer.Conns++;
-                    selection.Current = peer;
                     return peer;
                 }
             }
@@ -47,19 +40,22 @@ public sealed class RoundRobinBalancer : IUpstreamBalancer
         }
     }
 
-    private static UpstreamPeer? PickSingle(PeerSet peers)
+    /// <summary>One peer and no backup: no failure accounting, only down and max_conns keep it from serving.</summary>
+    private static UpstreamPeer? PickSingle(PeerSelection selection, PeerSet peers)
     {
         var peer = peers.Peers[0];
-        if (peer.Down || (peer.MaxConns != 0 && peer.Conns >= peer.MaxConns))
+        if (!peer.Usable || PeerRules.IsFull(peer))
         {
             return null;
         }
 
+        peer.Health.Conns++;
+        selection.Current = peer;
         return peer;
     }
 
     /// <summary>nginx's <c>ngx_http_upstream_get_peer</c>; called under the set's lock.</summary>
-    internal static UpstreamPeer? PickWeighted(PeerSelection selection, long now)
+    private static UpstreamPeer? PickWeighted(PeerSelection selection, long now)
     {
         var peers = selection.Peers.Peers;
         UpstreamPeer? best = null;
@@ -68,7 +64,7 @@ public sealed class RoundRobinBalancer : IUpstreamBalancer
         for (var i = 0; i < peers.Length; i++)
         {
             var peer = peers[i];
-            if (selection.Tried[i] || !IsAvailable(peer, now))
+            if (selection.IsTried(i) || !PeerRules.IsAvailable(peer, now))
             {
                 continue;
             }
@@ -92,67 +88,7 @@ public sealed class RoundRobinBalancer : IUpstreamBalancer
             return null;
         }
 
-        selection.Tried[bestIndex] = true;
         best.CurrentWeight -= total;
-        if (now - best.Checked > (long)best.FailTimeout.TotalSeconds)
-        {
-            best.Checked = now;
-        }
-
-        return best;
+        return PeerRules.Take(selection, best, bestIndex, now);
     }
-
-    /// <summary>Not down, not failed max_fails times within fail_timeout, not at max_conns.</summary>
-    internal static bool IsAvailable(UpstreamPeer peer, long now) =>
-        !peer.Down
-        && !(peer.MaxFails != 0 && peer.Fails >= peer.MaxFails && now - peer.Checked <= (long)peer.FailTimeout.TotalSeconds)
-        && !(peer.MaxConns != 0 && peer.Conns >= peer.MaxConns);
-
-    public void Free(PeerSelection selection, UpstreamPeer peer, bool failed) => FreePeer(selection, peer, failed, Now());
-
-    /// <summary>nginx's <c>ngx_http_upstream_free_round_robin_peer</c>: failure accounting and the connection count.</summary>
-    internal static void FreePeer(PeerSelection selection, UpstreamPeer peer, bool failed, long now)
-    {
-        var peers = selection.Peers;
-        lock (peers.Lock)
-        {
-            if (peers.IsSinglePeer)
-            {
-                peer.Conns--;
-                selection.Tries = 0;
-                return;
-            }
-
-            if (failed)
-            {
-                peer.Fails++;
-                peer.Accessed = now;
-                peer.Checked = now;
-                if (peer.MaxFails != 0)
-                {
-                    peer.EffectiveWeight -= peer.Weight / peer.MaxFails;
-                }
-
-                if (peer.EffectiveWeight < 0)
-                {
-                    peer.EffectiveWeight = 0;
-                }
-            }
-            else if (peer.Accessed < peer.Checked)
-            {
-                // The trial after fail_timeout succeeded: the peer is live again.
-                peer.Fails = 0;
-            }
-
-            peer.Conns--;
-        }
-
-        if (selection.Tries > 0)
-        {
-            selection.Tries--;
-        }
-    }
-
-    /// <summary>nginx works in whole seconds (<c>ngx_time()</c>) for fail_timeout.</summary>
-    private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 }

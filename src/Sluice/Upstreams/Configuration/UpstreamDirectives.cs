@@ -31,12 +31,12 @@ internal static class UpstreamDirectives
 
         Add("http_upstream", "upstream", DirectiveContext.Http, Block | Take1, UpstreamBlock, DirectiveSupport.Implemented);
         Add("http_upstream", "server", InUpstream, OneOrMore, Server, DirectiveSupport.Implemented);
-        Add("http_upstream_hash", "hash", InUpstream, Take12, Hash);
+        Add("http_upstream_hash", "hash", InUpstream, Take12, Hash, DirectiveSupport.Implemented);
         Add("http_upstream_ip_hash", "ip_hash", InUpstream, NoArgs, call =>
-            SetBalancing(call, new BalancingMethod(BalancingKind.IpHash), ServerParameters.AllButBackup));
+            SetBalancing(call, new BalancingMethod(BalancingKind.IpHash), ServerParameters.AllButBackup), DirectiveSupport.Implemented);
         Add("http_upstream_least_conn", "least_conn", InUpstream, NoArgs, call =>
-            SetBalancing(call, new BalancingMethod(BalancingKind.LeastConn), ServerParameters.All));
-        Add("http_upstream_random", "random", InUpstream, NoArgs | Take12, Random);
+            SetBalancing(call, new BalancingMethod(BalancingKind.LeastConn), ServerParameters.All), DirectiveSupport.Implemented);
+        Add("http_upstream_random", "random", InUpstream, NoArgs | Take12, Random, DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive", InUpstream, Take1, Keepalive, DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive_time", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTime), DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive_timeout", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTimeout), DirectiveSupport.Implemented);
@@ -70,6 +70,7 @@ internal static class UpstreamDirectives
         long failTimeout = 10;
         var backup = false;
         var down = false;
+        var drain = false;
 
         foreach (var parameter in call.Args.Skip(1))
         {
@@ -107,6 +108,12 @@ internal static class UpstreamDirectives
                 Require(call, upstream, parameter, ServerParameters.Down);
                 down = true;
             }
+            else if (parameter == "drain")
+            {
+                // Sluice's extension (NGINX Plus's parameter; nginx rejects it): no new requests, in-flight ones finish.
+                Require(call, upstream, parameter, ServerParameters.Down);
+                drain = true;
+            }
             else
             {
                 throw InvalidParameter(call, parameter);
@@ -120,7 +127,7 @@ internal static class UpstreamDirectives
         }
 
         upstream.Servers!.Add(new UpstreamServer(
-            url.Url, [.. url.Addresses], weight, maxFails, ConfiguredTime.FromSeconds(failTimeout), maxConns, backup, down));
+            url.Url, [.. url.Addresses], weight, maxFails, ConfiguredTime.FromSeconds(failTimeout), maxConns, backup, down, drain));
     }
 
     /// <summary>The number after "name=" of a server parameter the current method must admit.</summary>

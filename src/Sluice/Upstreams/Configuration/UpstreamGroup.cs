@@ -26,7 +26,10 @@ public sealed record UpstreamGroup(
     string? Zone,
     SourceLocation Location);
 
-/// <summary>One <c>server</c> line of a group, with the addresses its name resolved to when the configuration was loaded.</summary>
+/// <summary>
+/// One <c>server</c> line of a group, with the addresses its name resolved to when the configuration was
+/// loaded. <paramref name="Drain"/> is Sluice's <c>drain</c> parameter (NGINX Plus has it; nginx does not).
+/// </summary>
 public sealed record UpstreamServer(
     string Name,
     ImmutableArray<EndPoint> Addresses,
@@ -35,7 +38,8 @@ public sealed record UpstreamServer(
     TimeSpan FailTimeout,
     long MaxConns,
     bool Backup,
-    bool Down);
+    bool Down,
+    bool Drain = false);
 
 /// <summary>The balancing algorithms of nginx's upstream modules.</summary>
 public enum BalancingKind

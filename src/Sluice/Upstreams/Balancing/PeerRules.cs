@@ -1,0 +1,87 @@
+namespace Sluice.Upstreams.Balancing;
+
+/// <summary>
+/// nginx's round-robin peer rules that every balancing method shares (<c>ngx_http_upstream_round_robin.c</c>):
+/// when a peer may be chosen, what choosing it records, and the failure accounting when an attempt ends.
+/// All of them run under the group's lock; times are whole seconds, as nginx's <c>ngx_time()</c>.
+/// </summary>
+internal static class PeerRules
+{
+    /// <summary>Not down or draining, not failed max_fails times within fail_timeout, not at max_conns.</summary>
+    public static bool IsAvailable(UpstreamPeer peer, long now) =>
+        peer.Usable && !IsFailed(peer, now) && !IsFull(peer);
+
+    /// <summary>max_fails failures and the fail_timeout window that began with the last of them not over yet.</summary>
+    public static bool IsFailed(UpstreamPeer peer, long now) =>
+        peer.MaxFails != 0 && peer.Health.Fails >= peer.MaxFails && now - peer.Health.Checked <= peer.FailTimeoutSeconds;
+
+    public static bool IsFull(UpstreamPeer peer) => peer.MaxConns != 0 && peer.Health.Conns >= peer.MaxConns;
+
+    /// <summary>
+    /// The attempt goes to <paramref name="peer"/>: one more connection, a new fail_timeout window when the
+    /// last one is over (the request after fail_timeout is the trial), and the peer is marked tried.
+    /// </summary>
+    public static UpstreamPeer Take(PeerSelection selection, UpstreamPeer peer, int index, long now)
+    {
+        if (now - peer.Health.Checked > peer.FailTimeoutSeconds)
+        {
+            peer.Health.Checked = now;
+        }
+
+        peer.Health.Conns++;
+        selection.MarkTried(index);
+        selection.Current = peer;
+        return peer;
+    }
+
+    /// <summary>
+    /// nginx's <c>ngx_http_upstream_free_round_robin_peer</c>. A failure counts toward max_fails, restarts the
+    /// window and lowers the effective weight by weight/max_fails; a success after the window was restarted
+    /// (the trial) makes the peer live again. Returns true when this failure disabled the peer.
+    /// </summary>
+    public static bool Free(PeerSelection selection, UpstreamPeer peer, bool failed, long now)
+    {
+        var peers = selection.Peers;
+        var disabled = false;
+        lock (peers.Lock)
+        {
+            var health = peer.Health;
+            if (peers.IsSinglePeer)
+            {
+                health.Conns--;
+                selection.Tries = 0;
+                return false;
+            }
+
+            if (failed)
+            {
+                health.Fails++;
+                health.Accessed = now;
+                health.Checked = now;
+                if (peer.MaxFails != 0)
+                {
+                    peer.EffectiveWeight -= peer.Weight / peer.MaxFails;
+                    disabled = health.Fails >= peer.MaxFails;
+                }
+
+                if (peer.EffectiveWeight < 0)
+                {
+                    peer.EffectiveWeight = 0;
+                }
+            }
+            else if (health.Accessed < health.Checked)
+            {
+                health.Fails = 0;
+            }
+
+            health.Conns--;
+        }
+
+        if (selection.Tries > 0)
+        {
+            selection.Tries--;
+        }
+
+        return disabled;
+    }
+}
