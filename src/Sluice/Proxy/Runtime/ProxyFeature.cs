@@ -47,7 +47,7 @@ internal sealed class ProxyFeature : IHttpFeature
         var pool = new UpstreamPool();
         foreach (var group in groups)
         {
-            var runtime = previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, context.Random, health));
+            var runtime = previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, context.Random, health), context.Time);
             pool.Add(group, new UpstreamTarget(runtime, group.Balancing.HashKey is { } key ? context.Compile(key) : null));
         }
 

@@ -1,25 +1,18 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Sluice.Core;
 using Sluice.Http.Runtime;
 using Sluice.Proxy.Configuration;
 using Sluice.Upstreams.Balancing;
-using Sluice.Upstreams.Runtime;
 
 namespace Sluice.Proxy.Runtime;
 
 /// <summary>
-/// nginx's proxy content handler: picks a peer with the group's balancer, sends the request (URI per
-/// nginx's proxy_pass rules, headers per proxy_set_header), and streams the answer back; on an error or
-/// timeout (and the statuses proxy_next_upstream names) it tries the next peer while nothing has reached
-/// the client and the method allows it. Forwarding uses HttpClient's pool directly rather than YARP's
-/// forwarder, which commits the response as soon as headers arrive — nginx decides on retries, status
-/// interception and header rewriting after seeing them.
+/// nginx's proxy content handler: picks a peer with the group's balancer, runs an attempt on it (an
+/// <see cref="UpstreamExchange"/>), and on an error or timeout — or a status proxy_next_upstream names —
+/// tries the next peer while nothing has reached the client and the method allows it. The balancer is told
+/// how every attempt ended, for passive health.
 /// </summary>
 internal sealed class ProxyHandler : PhaseHandler
 {
@@ -46,14 +39,25 @@ internal sealed class ProxyHandler : PhaseHandler
             return PhaseOutcome.Finalize(413);
         }
 
-        byte[]? body = null;
-        var hasBody = _proxy.PassRequestBody && HasBody(http.Request);
-        if (hasBody && _proxy.RequestBuffering)
+        var body = RequestBody.None;
+        if (_proxy.PassRequestBody && HasBody(http.Request))
         {
-            body = await ReadBodyAsync(request, maxBody).ConfigureAwait(false);
-            if (body is null)
+            // Buffered (proxy_request_buffering on, or a chunked body HTTP/1.0 cannot frame): read before any
+            // upstream is contacted, so that a retry can send it again.
+            var chunked = http.Request.ContentLength is null;
+            if (_proxy.RequestBuffering || (chunked && !_proxy.Http11))
             {
-                return PhaseOutcome.Finalize(413);
+                var buffered = await ReadBodyAsync(request, maxBody).ConfigureAwait(false);
+                if (buffered is null)
+                {
+                    return PhaseOutcome.Finalize(413);
+                }
+
+                body = RequestBody.Buffered(buffered);
+            }
+            else
+            {
+                body = RequestBody.Streamed(http.Request.ContentLength ?? -1);
             }
         }
 
@@ -69,6 +73,7 @@ internal sealed class ProxyHandler : PhaseHandler
         }
 
         var firstAttempt = Stopwatch.GetTimestamp();
+        var method = _proxy.Method?.Render(request) ?? http.Request.Method;
         var idempotent = !(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method) || http.Request.Method == "LOCK");
         while (true)
         {
@@ -77,20 +82,33 @@ internal sealed class ProxyHandler : PhaseHandler
             {
                 var none = state.Start(upstream.Name);
                 none.Status = 502;
-                LogUpstreamError(request, "no live upstreams while connecting to upstream", $"http://{upstream.Name}{target.Uri}");
+                UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
                 return PhaseOutcome.Finalize(502);
             }
 
             var attempt = state.Start(peer.Name);
-            var result = await AttemptAsync(request, peer, target, body, hasBody, attempt).ConfigureAwait(false);
+            var exchange = new UpstreamExchange(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt);
+            var result = await exchange.RunAsync().ConfigureAwait(false);
             if (result.Done)
             {
+                // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0).
                 balancer.Free(selection, peer, failed: false);
                 return PhaseOutcome.Done;
             }
 
+            if (result.IsFinal)
+            {
+                balancer.Free(selection, peer, failed: false);
+                return result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
+            }
+
             // nginx counts 403 and 404 as "next" (not a failure of the peer), every other reason as a failure.
-            balancer.Free(selection, peer, failed: result.Failure is not (NextUpstreamConditions.Http403 or NextUpstreamConditions.Http404));
+            var failed = result.Failure is not (NextUpstreamConditions.Http403 or NextUpstreamConditions.Http404);
+            if (balancer.Free(selection, peer, failed) && failed)
+            {
+                exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
+            }
+
             var condition = result.Failure;
             if (result.RequestSent && !idempotent)
             {
@@ -100,27 +118,23 @@ internal sealed class ProxyHandler : PhaseHandler
             var timeout = _proxy.NextUpstreamTimeout;
             var canRetry = selection.Tries > 0
                 && (_proxy.NextUpstream & condition) == condition
-                && !(result.RequestSent && hasBody && body is null)
+                && !(result.RequestSent && body.IsStreamed)
                 && !(timeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(firstAttempt) >= timeout)
                 && !http.RequestAborted.IsCancellationRequested;
             if (canRetry)
             {
-                result.Response?.Dispose();
+                exchange.Abandon();
                 continue;
             }
 
-            if (result.Response is { } last)
+            if (result.HasResponse)
             {
-                // The last peer's own answer (a 5xx proxy_next_upstream would have skipped) goes to the client.
-                using (last)
-                {
-                    await StreamResponseAsync(request, last, attempt).ConfigureAwait(false);
-                }
-
+                // The last peer's own answer (a status proxy_next_upstream would have skipped) goes to the client.
+                await exchange.SendResponseAsync().ConfigureAwait(false);
                 return PhaseOutcome.Done;
             }
 
-            if (http.RequestAborted.IsCancellationRequested)
+            if (http.RequestAborted.IsCancellationRequested || result.Status == 499)
             {
                 request.Status = 499;
                 return PhaseOutcome.Done;
@@ -129,10 +143,6 @@ internal sealed class ProxyHandler : PhaseHandler
             return PhaseOutcome.Finalize(result.Status);
         }
     }
-
-    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
-
-    private readonly record struct AttemptResult(bool Done, NextUpstreamConditions Failure, int Status, bool RequestSent, HttpResponseMessage? Response);
 
     /// <summary>Where to send: the group and the URI, by nginx's proxy_pass rules.</summary>
     private Target ResolveTarget(RequestContext request)
@@ -187,325 +197,10 @@ internal sealed class ProxyHandler : PhaseHandler
         return uri.Length == 0 ? "/" : uri;
     }
 
-    private async Task<AttemptResult> AttemptAsync(RequestContext request, UpstreamPeer peer, Target target, byte[]? body, bool hasBody, UpstreamState.Attempt attempt)
-    {
-        var http = request.Http;
-        var started = Stopwatch.GetTimestamp();
-        var timing = new ConnectTiming();
-        using var message = BuildRequest(request, peer, target, body, hasBody, timing);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        timeout.CancelAfter(_proxy.ConnectTimeout + _proxy.ReadTimeout);
-        HttpResponseMessage response;
-        var sent = false;
-        try
-        {
-            var sending = target.Upstream!.Runtime.Invoker.SendAsync(message, timeout.Token);
-            response = await sending.ConfigureAwait(false);
-            sent = true;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
-        {
-            attempt.ConnectTime = timing.Elapsed;
-            var connected = timing.Elapsed is not null;
-            if (http.RequestAborted.IsCancellationRequested)
-            {
-                request.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while connecting to upstream");
-                attempt.Status = 499;
-                return new AttemptResult(false, NextUpstreamConditions.Error, 499, connected, null);
-            }
-
-            var (condition, status, message2) = Classify(e, connected);
-            attempt.Status = status;
-            attempt.ResponseTime = Stopwatch.GetElapsedTime(started);
-            LogUpstreamError(request, message2, $"{target.Scheme}://{peer.Name}{target.Uri}");
-            return new AttemptResult(false, condition, status, connected || e is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }, null);
-        }
-
-        attempt.ConnectTime = timing.Elapsed ?? TimeSpan.Zero;
-        attempt.HeaderTime = Stopwatch.GetElapsedTime(started);
-        attempt.Status = (int)response.StatusCode;
-        var nextCondition = StatusCondition((int)response.StatusCode);
-        if (nextCondition != NextUpstreamConditions.None && (_proxy.NextUpstream & nextCondition) == nextCondition)
-        {
-            // Let the caller decide whether to try another peer; if not, this response is sent as is.
-            attempt.ResponseTime = Stopwatch.GetElapsedTime(started);
-            return new AttemptResult(false, nextCondition, (int)response.StatusCode, sent, response);
-        }
-
-        using (response)
-        {
-            await StreamResponseAsync(request, response, attempt, started).ConfigureAwait(false);
-        }
-
-        return new AttemptResult(true, NextUpstreamConditions.None, attempt.Status, sent, null);
-    }
-
-    private static NextUpstreamConditions StatusCondition(int status) => status switch
-    {
-        500 => NextUpstreamConditions.Http500,
-        502 => NextUpstreamConditions.Http502,
-        503 => NextUpstreamConditions.Http503,
-        504 => NextUpstreamConditions.Http504,
-        403 => NextUpstreamConditions.Http403,
-        404 => NextUpstreamConditions.Http404,
-        429 => NextUpstreamConditions.Http429,
-        _ => NextUpstreamConditions.None,
-    };
-
-    /// <summary>nginx's failure types and messages for what went wrong before the response header.</summary>
-    private static (NextUpstreamConditions Condition, int Status, string Message) Classify(Exception e, bool connected)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            switch (inner)
-            {
-                case UpstreamConnectTimeoutException:
-                    return (NextUpstreamConditions.Timeout, 504, "upstream timed out (110: Connection timed out) while connecting to upstream");
-                case SocketException socket when !connected:
-                    return (NextUpstreamConditions.Error, 502, $"connect() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)}) while connecting to upstream");
-                case SocketException socket:
-                    return (NextUpstreamConditions.Error, 502, $"recv() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)}) while reading response header from upstream");
-            }
-        }
-
-        if (e is OperationCanceledException)
-        {
-            return (NextUpstreamConditions.Timeout, 504, "upstream timed out (110: Connection timed out) while reading response header from upstream");
-        }
-
-        if (e is HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse })
-        {
-            return (NextUpstreamConditions.InvalidHeader, 502, "upstream sent invalid header while reading response header from upstream");
-        }
-
-        return (NextUpstreamConditions.Error, 502, "upstream prematurely closed connection while reading response header from upstream");
-    }
-
-    private HttpRequestMessage BuildRequest(RequestContext request, UpstreamPeer peer, Target target, byte[]? body, bool hasBody, ConnectTiming timing)
-    {
-        var http = request.Http;
-        var method = _proxy.Method?.Render(request) ?? http.Request.Method;
-        var message = new HttpRequestMessage(new HttpMethod(method), new Uri($"{target.Scheme}://{peer.Name}{target.Uri}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }))
-        {
-            Version = _proxy.HttpVersion,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        message.Options.Set(UpstreamRuntime.ConnectTimeout, _proxy.ConnectTimeout);
-        message.Options.Set(UpstreamRuntime.ConnectTimingKey, timing);
-
-        if (hasBody)
-        {
-            HttpContent content = body is not null ? new ByteArrayContent(body) : new StreamContent(http.Request.Body, (int)_proxy.BufferSize);
-            message.Content = content;
-        }
-
-        foreach (var (name, value) in _proxy.SetHeaders)
-        {
-            var rendered = name.Equals("Host", StringComparison.OrdinalIgnoreCase) && value.Literal is null && value.Source.Source == "$proxy_host"
-                ? target.ProxyHost
-                : value.Render(request);
-            if (rendered.Length == 0)
-            {
-                continue;
-            }
-
-            AddHeader(message, name, rendered);
-        }
-
-        if (_proxy.PassRequestHeaders)
-        {
-            foreach (var (name, values) in http.Request.Headers)
-            {
-                if (_proxy.SetHeaderNames.Contains(name))
-                {
-                    continue;
-                }
-
-                foreach (var value in values)
-                {
-                    AddHeader(message, name, value ?? "");
-                }
-            }
-        }
-
-        return message;
-    }
-
-    private static void AddHeader(HttpRequestMessage message, string name, string value)
-    {
-        if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
-        {
-            message.Headers.Host = value;
-            return;
-        }
-
-        if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-        {
-            if (value.Equals("close", StringComparison.OrdinalIgnoreCase))
-            {
-                message.Headers.ConnectionClose = true;
-            }
-            else
-            {
-                message.Headers.TryAddWithoutValidation(name, value);
-            }
-
-            return;
-        }
-
-        if (!message.Headers.TryAddWithoutValidation(name, value) && message.Content is not null)
-        {
-            message.Content.Headers.TryAddWithoutValidation(name, value);
-        }
-    }
-
-    private Task StreamResponseAsync(RequestContext request, HttpResponseMessage response, UpstreamState.Attempt attempt) =>
-        StreamResponseAsync(request, response, attempt, Stopwatch.GetTimestamp());
-
-    /// <summary>Copies the upstream's status, headers (less hidden ones, Location rewritten) and body to the client.</summary>
-    private async Task StreamResponseAsync(RequestContext request, HttpResponseMessage upstreamResponse, UpstreamState.Attempt attempt, long started)
-    {
-        var http = request.Http;
-        var response = http.Response;
-        var state = request.Item<UpstreamState>()!;
-        state.ResponseHeaders = upstreamResponse.Headers;
-        state.ContentHeaders = upstreamResponse.Content.Headers;
-        var status = (int)upstreamResponse.StatusCode;
-        SpecialResponse.SetStatus(request, status);
-        if (!string.IsNullOrEmpty(upstreamResponse.ReasonPhrase) && request.ErrorStatus == 0)
-        {
-            http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = upstreamResponse.ReasonPhrase;
-        }
-
-        var flushEachChunk = !_proxy.Buffering;
-        foreach (var (name, values) in upstreamResponse.Headers)
-        {
-            if (name.Equals("X-Accel-Buffering", StringComparison.OrdinalIgnoreCase))
-            {
-                // nginx honours the upstream's own switch unless proxy_ignore_headers says otherwise.
-                var value = values.FirstOrDefault() ?? "";
-                flushEachChunk = value.Equals("no", StringComparison.OrdinalIgnoreCase) || (!value.Equals("yes", StringComparison.OrdinalIgnoreCase) && flushEachChunk);
-            }
-
-            CopyHeader(request, response, name, values);
-        }
-
-        foreach (var (name, values) in upstreamResponse.Content.Headers)
-        {
-            CopyHeader(request, response, name, values);
-        }
-
-        if (upstreamResponse.Content.Headers.ContentLength is { } length)
-        {
-            response.ContentLength = length;
-        }
-
-        var isHead = HttpMethods.IsHead(http.Request.Method);
-
-        // nginx counts the chunked framing in $body_bytes_sent; Kestrel frames each write as one chunk, as nginx does each buffer.
-        var chunked = response.ContentLength is null && http.Request.Protocol == "HTTP/1.1" && status is not (204 or 304);
-        var upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(http.RequestAborted).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(_proxy.BufferSize * 4, 65536));
-        long total = 0;
-        using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        try
-        {
-            if (isHead || status is 204 or 304)
-            {
-                await response.StartAsync(http.RequestAborted).ConfigureAwait(false);
-                return;
-            }
-
-            while (true)
-            {
-                readTimeout.CancelAfter(_proxy.ReadTimeout);
-                int read;
-                try
-                {
-                    read = await upstreamBody.ReadAsync(buffer, readTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
-                {
-                    request.ErrorLog.Write(LogLevel.Error, "upstream timed out (110: Connection timed out) while reading upstream");
-                    http.Abort();
-                    return;
-                }
-                catch (Exception e) when (e is IOException or HttpRequestException)
-                {
-                    request.ErrorLog.Write(LogLevel.Error, "upstream prematurely closed connection while reading upstream");
-                    http.Abort();
-                    return;
-                }
-
-                if (read == 0)
-                {
-                    if (chunked)
-                    {
-                        request.BodyBytesSent += 5;
-                    }
-
-                    break;
-                }
-
-                total += read;
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), http.RequestAborted).ConfigureAwait(false);
-                request.BodyBytesSent += read + (chunked ? ChunkOverhead(read) : 0);
-                if (flushEachChunk)
-                {
-                    await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-            request.Status = 499;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            attempt.ResponseLength = total;
-            attempt.ResponseTime = Stopwatch.GetElapsedTime(started);
-        }
-    }
-
-    /// <summary>"size-in-hex CRLF … CRLF" around one chunk.</summary>
-    private static int ChunkOverhead(int size) => ((64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)size) + 3) / 4) + 4;
-
-    private void CopyHeader(RequestContext request, HttpResponse response, string name, IEnumerable<string> values)
-    {
-        if (_proxy.HideHeaders.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-        {
-            return;
-        }
-
-        if ((name.Equals("Location", StringComparison.OrdinalIgnoreCase) || name.Equals("Refresh", StringComparison.OrdinalIgnoreCase)) && _proxy.Redirects is { Length: > 0 } rules)
-        {
-            values = values.Select(v => Rewrite(request, rules, v)).ToList();
-        }
-
-        foreach (var value in values)
-        {
-            response.Headers.Append(name, value);
-        }
-    }
-
-    private static string Rewrite(RequestContext request, RedirectRule[] rules, string value)
-    {
-        foreach (var rule in rules)
-        {
-            if (rule.Apply(value, request) is { } rewritten)
-            {
-                return rewritten;
-            }
-        }
-
-        return value;
-    }
-
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"));
 
-    /// <summary>proxy_request_buffering on: the whole body is read before the upstream is contacted (so a retry can resend it).</summary>
+    /// <summary>Reads the whole body (proxy_request_buffering on); null when it exceeds client_max_body_size.</summary>
     private static async Task<byte[]?> ReadBodyAsync(RequestContext request, long maxBody)
     {
         using var buffer = new MemoryStream();
@@ -534,14 +229,18 @@ internal sealed class ProxyHandler : PhaseHandler
         }
     }
 
-    /// <summary>nginx's upstream error line: the message, then client, server, request, upstream and host.</summary>
-    private static void LogUpstreamError(RequestContext request, string message, string upstream)
-    {
-        var http = request.Http;
-        var client = Variables.CoreVariables.AddressText(request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress);
-        var host = http.Request.Headers.Host is { Count: > 0 } hostHeader ? $", host: \"{hostHeader}\"" : "";
-        request.ErrorLog.Write(
-            LogLevel.Error,
-            $"{message}, client: {client}, server: {request.Server.PrimaryName}, request: \"{http.Request.Method} {request.RawTarget} {http.Request.Protocol}\", upstream: \"{upstream}\"{host}");
-    }
+    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
+}
+
+/// <summary>The request body as the attempts send it: none, read completely beforehand, or streamed from the client once.</summary>
+internal readonly record struct RequestBody(byte[]? Bytes, long StreamLength, bool IsStreamed)
+{
+    public static RequestBody None => default;
+
+    public bool IsPresent => Bytes is not null || IsStreamed;
+
+    public static RequestBody Buffered(byte[] bytes) => new(bytes, 0, false);
+
+    /// <param name="length">The client's Content-Length; -1 for a chunked body (sent chunked with HTTP/1.1).</param>
+    public static RequestBody Streamed(long length) => new(null, length, true);
 }

@@ -34,6 +34,9 @@ public sealed record ProxyLocation
 
     public required Version HttpVersion { get; init; }
 
+    /// <summary><c>proxy_http_version 1.1</c>: needed for upstream keepalive and chunked request bodies.</summary>
+    public bool Http11 => HttpVersion == System.Net.HttpVersion.Version11;
+
     public required TimeSpan ConnectTimeout { get; init; }
 
     public required TimeSpan ReadTimeout { get; init; }

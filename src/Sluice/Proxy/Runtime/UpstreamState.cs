@@ -13,10 +13,8 @@ public sealed class UpstreamState
 
     public IReadOnlyList<Attempt> Attempts => _attempts;
 
-    /// <summary>The response headers of the attempt that answered (for <c>$upstream_http_*</c>).</summary>
-    public System.Net.Http.Headers.HttpResponseHeaders? ResponseHeaders { get; set; }
-
-    public System.Net.Http.Headers.HttpContentHeaders? ContentHeaders { get; set; }
+    /// <summary>The response head of the attempt that answered (for <c>$upstream_http_*</c>).</summary>
+    public Upstreams.Http1.ResponseHead? ResponseHead { get; set; }
 
     public Attempt Start(string address)
     {

@@ -36,14 +36,5 @@ public static class UpstreamVariables
         return headers.Count == 0 ? address : $"{string.Join(", ", headers.ToArray())}, {address}";
     }
 
-    private static VariableGetter UpstreamHeader(string header) => r =>
-    {
-        var state = r.Item<UpstreamState>();
-        if (state?.ResponseHeaders is { } headers && headers.TryGetValues(header, out var values))
-        {
-            return values.FirstOrDefault();
-        }
-
-        return state?.ContentHeaders is { } content && content.TryGetValues(header, out var contentValues) ? contentValues.FirstOrDefault() : null;
-    };
+    private static VariableGetter UpstreamHeader(string header) => r => r.Item<UpstreamState>()?.ResponseHead?[header];
 }

@@ -40,7 +40,7 @@ internal static class UpstreamDirectives
         Add("http_upstream_keepalive", "keepalive", InUpstream, Take1, Keepalive, DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive_time", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTime), DirectiveSupport.Implemented);
         Add("http_upstream_keepalive", "keepalive_timeout", InUpstream, Take1, Slots.Msec(UpstreamSettings.KeepaliveTimeout), DirectiveSupport.Implemented);
-        Add("http_upstream_keepalive", "keepalive_requests", InUpstream, Take1, Slots.Number(UpstreamSettings.KeepaliveRequests));
+        Add("http_upstream_keepalive", "keepalive_requests", InUpstream, Take1, Slots.Number(UpstreamSettings.KeepaliveRequests), DirectiveSupport.Implemented);
         Add("http_upstream_zone", "zone", InUpstream, Take12, Zone, DirectiveSupport.Accepted);
     }
 

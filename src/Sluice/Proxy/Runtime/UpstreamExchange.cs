@@ -1,0 +1,871 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Sluice.Core;
+using Sluice.Http.Runtime;
+using Sluice.Proxy.Configuration;
+using Sluice.Upstreams.Balancing;
+using Sluice.Upstreams.Http1;
+using Sluice.Upstreams.Runtime;
+
+namespace Sluice.Proxy.Runtime;
+
+/// <summary>
+/// One attempt of a proxied request on one peer, over HTTP/1.x on a socket of our own: take an idle
+/// connection from the group's keepalive cache or connect (proxy_connect_timeout), send the request head
+/// and body (proxy_send_timeout per write), read the response head into the connection's buffer
+/// (proxy_buffer_size; proxy_read_timeout per read), and then — unless the caller tries another peer —
+/// stream the body to the client and give the connection back to the cache when the response allows it.
+/// Errors are classified and logged with nginx's words ("connect() failed (111: Connection refused) while
+/// connecting to upstream, client: …").
+/// </summary>
+internal sealed class UpstreamExchange
+{
+    /// <summary>More than this unflushed with proxy_buffering on, and the client gets it now.</summary>
+    private const int FlushThreshold = 64 * 1024;
+
+    private readonly RequestContext _request;
+    private readonly ProxyLocation _proxy;
+    private readonly UpstreamRuntime _upstream;
+    private readonly UpstreamPeer _peer;
+    private readonly string _proxyHost;
+    private readonly string _scheme;
+    private readonly string _uri;
+    private readonly string _method;
+    private readonly RequestBody _body;
+    private readonly UpstreamState.Attempt _attempt;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private UpstreamConnection? _connection;
+    private ResponseHead? _head;
+    private CancellationTokenRegistration _abortRegistration;
+    private string _action = "connecting to upstream";
+    private bool _bodySent;
+
+    public UpstreamExchange(
+        RequestContext request,
+        ProxyLocation proxy,
+        UpstreamRuntime upstream,
+        UpstreamPeer peer,
+        string proxyHost,
+        string scheme,
+        string uri,
+        string method,
+        RequestBody body,
+        UpstreamState.Attempt attempt)
+    {
+        _request = request;
+        _proxy = proxy;
+        _upstream = upstream;
+        _peer = peer;
+        _proxyHost = proxyHost;
+        _scheme = scheme;
+        _uri = uri;
+        _method = method;
+        _body = body;
+        _attempt = attempt;
+    }
+
+    private HttpContext Http => _request.Http;
+
+    private CancellationToken Aborted => _request.Http.RequestAborted;
+
+    /// <summary>Connects (or reuses), sends the request and reads the response head; sends the response unless its status asks for the next upstream.</summary>
+    public async Task<AttemptResult> RunAsync()
+    {
+        var fresh = false;
+        var sent = false;
+        while (true)
+        {
+            _connection = fresh ? null : _upstream.Keepalive?.Take(_peer.Address);
+            if (_connection is null)
+            {
+                var connected = await ConnectAsync().ConfigureAwait(false);
+                if (connected is { } failure)
+                {
+                    return failure;
+                }
+            }
+            else
+            {
+                _attempt.ConnectTime = TimeSpan.Zero;
+            }
+
+            if (!_proxy.IgnoreClientAbort)
+            {
+                _abortRegistration = Aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), _connection);
+            }
+
+            sent = true;
+            var outcome = await SendAndReadHeadAsync().ConfigureAwait(false);
+            if (outcome is { } result)
+            {
+                // A cached connection the peer closed meanwhile is not the peer's failure: once more, on a new connection.
+                if (result.Failure == NextUpstreamConditions.Error && _connection!.Reused && !fresh && _connection.Cancelled == CancelReason.None && !_body.IsStreamed && _attemptBytesReceived == 0)
+                {
+                    Release(reuse: false);
+                    fresh = true;
+                    continue;
+                }
+
+                LogPending();
+                Release(reuse: false);
+                return result;
+            }
+
+            break;
+        }
+
+        var head = _head!;
+        _attempt.HeaderTime = Stopwatch.GetElapsedTime(_started);
+        _attempt.Status = head.Status;
+        if (head.Status == 101)
+        {
+            return await TunnelAsync(head).ConfigureAwait(false);
+        }
+
+        var condition = StatusCondition(head.Status);
+        if (condition != NextUpstreamConditions.None && (_proxy.NextUpstream & condition) == condition)
+        {
+            // The caller decides whether another peer is tried; if not, it sends this response as it is.
+            _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
+            return new AttemptResult(false, condition, head.Status, sent, HasResponse: true);
+        }
+
+        await SendResponseAsync().ConfigureAwait(false);
+        return new AttemptResult(true, NextUpstreamConditions.None, head.Status, sent, HasResponse: false);
+    }
+
+    /// <summary>The caller tries another peer: this attempt's connection is closed.</summary>
+    public void Abandon() => Release(reuse: false);
+
+    /// <summary>Logs <paramref name="message"/> "while" the current action, with nginx's request context.</summary>
+    public void Log(LogLevel level, string message) =>
+        LogError(_request, level, $"{message} while {_action}", $"{_scheme}://{_peer.Name}{_uri}");
+
+    /// <summary>nginx's upstream error line: the message, then client, server, request, upstream and host.</summary>
+    public static void LogError(RequestContext request, LogLevel level, string message, string upstream)
+    {
+        var http = request.Http;
+        var client = Variables.CoreVariables.AddressText(request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress);
+        var host = http.Request.Headers.Host is { Count: > 0 } hostHeader ? $", host: \"{hostHeader}\"" : "";
+        request.ErrorLog.Write(
+            level,
+            $"{message}, client: {client}, server: {request.Server.PrimaryName}, request: \"{http.Request.Method} {request.RawTarget} {http.Request.Protocol}\", upstream: \"{upstream}\"{host}");
+    }
+
+    private long _attemptBytesReceived;
+    private string? _pendingError;
+
+    private void Fail(string message) => _pendingError = message;
+
+    private void LogPending()
+    {
+        if (_pendingError is { } message)
+        {
+            Log(LogLevel.Error, message);
+            _pendingError = null;
+        }
+    }
+
+    private async Task<AttemptResult?> ConnectAsync()
+    {
+        _action = "connecting to upstream";
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _connection = await UpstreamConnection.ConnectAsync(_peer.Address, (int)_proxy.BufferSize, _proxy.ConnectTimeout, _proxy.IgnoreClientAbort ? default : Aborted).ConfigureAwait(false);
+            _attempt.ConnectTime = Stopwatch.GetElapsedTime(started);
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return ClientClosed();
+        }
+        catch (TimeoutException)
+        {
+            Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
+            return Failed(NextUpstreamConditions.Timeout, 504, sent: false);
+        }
+        catch (SocketException e)
+        {
+            Log(LogLevel.Error, $"connect() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
+            return Failed(NextUpstreamConditions.Error, 502, sent: false);
+        }
+    }
+
+    /// <summary>Sends the request and reads the response head; null on success (the head is in <see cref="_head"/>).</summary>
+    private async Task<AttemptResult?> SendAndReadHeadAsync()
+    {
+        var connection = _connection!;
+        connection.Requests++;
+        connection.Start = connection.End = 0;
+        _attemptBytesReceived = 0;
+        _action = "sending request to upstream";
+        try
+        {
+            using (var requestHead = BuildRequestHead())
+            {
+                _attempt.BytesSent = requestHead.Length;
+                await connection.SendAsync(requestHead.Written, _proxy.SendTimeout).ConfigureAwait(false);
+            }
+
+            if (_body.Bytes is { Length: > 65536 } large)
+            {
+                await connection.SendAsync(large, _proxy.SendTimeout).ConfigureAwait(false);
+                _attempt.BytesSent += large.Length;
+            }
+
+            if (_body.IsStreamed)
+            {
+                var streamed = await SendStreamedBodyAsync(connection).ConfigureAwait(false);
+                if (streamed is { } bodyFailure)
+                {
+                    return bodyFailure;
+                }
+            }
+
+            _bodySent = true;
+        }
+        catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+        {
+            return ClientClosed();
+        }
+        catch (OperationCanceledException)
+        {
+            Fail("upstream timed out (110: Connection timed out)");
+            return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
+        }
+        catch (SocketException e)
+        {
+            Fail($"writev() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
+            return Failed(NextUpstreamConditions.Error, 502, sent: true);
+        }
+
+        _action = "reading response header from upstream";
+        var head = new ResponseHead();
+        while (true)
+        {
+            var parsed = head.Parse(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start));
+            if (parsed > 0)
+            {
+                connection.Start += parsed;
+                if (head.Status is >= 100 and < 200 && head.Status != 101)
+                {
+                    // An interim response (100 Continue, 103 Early Hints) is not the answer: read on.
+                    continue;
+                }
+
+                _head = head;
+                return null;
+            }
+
+            if (parsed < 0)
+            {
+                Fail($"upstream sent {head.Error}");
+                return Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+            }
+
+            if (connection.Start > 0)
+            {
+                connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start).CopyTo(connection.Buffer);
+                connection.End -= connection.Start;
+                connection.Start = 0;
+            }
+
+            if (connection.End == connection.Buffer.Length)
+            {
+                Fail("upstream sent too big header");
+                return Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+            }
+
+            int read;
+            try
+            {
+                read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+            {
+                return ClientClosed();
+            }
+            catch (OperationCanceledException)
+            {
+                Fail("upstream timed out (110: Connection timed out)");
+                return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
+            }
+            catch (SocketException e)
+            {
+                Fail($"recv() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
+                return Failed(NextUpstreamConditions.Error, 502, sent: true);
+            }
+
+            if (read == 0)
+            {
+                Fail("upstream prematurely closed connection");
+                return Failed(NextUpstreamConditions.Error, 502, sent: true);
+            }
+
+            connection.End += read;
+            _attemptBytesReceived += read;
+            _attempt.BytesReceived += read;
+        }
+    }
+
+    /// <summary>The request line and header fields nginx would send (proxy_set_header with its defaults, then the client's own), and a buffered body.</summary>
+    private RequestHeadWriter BuildRequestHead()
+    {
+        var request = _request;
+        var http = Http;
+        var head = new RequestHeadWriter();
+        head.RequestLine(_method, _uri, _proxy.Http11);
+        foreach (var (name, value) in _proxy.SetHeaders)
+        {
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                // The body's framing is ours to write (nginx's $proxy_internal_body_length and _chunked).
+                continue;
+            }
+
+            var rendered = name.Equals("Host", StringComparison.OrdinalIgnoreCase) && value.Literal is null && value.Source.Source == "$proxy_host"
+                ? _proxyHost
+                : value.Render(request);
+            if (rendered.Length > 0)
+            {
+                head.Header(name, rendered);
+            }
+        }
+
+        if (_body.Bytes is { } bytes)
+        {
+            head.Header("Content-Length", bytes.Length);
+        }
+        else if (_body.IsStreamed)
+        {
+            if (_body.StreamLength >= 0)
+            {
+                head.Header("Content-Length", _body.StreamLength);
+            }
+            else
+            {
+                head.Header("Transfer-Encoding", "chunked");
+            }
+        }
+
+        if (_proxy.PassRequestHeaders)
+        {
+            foreach (var (name, values) in http.Request.Headers)
+            {
+                if (_proxy.SetHeaderNames.Contains(name))
+                {
+                    continue;
+                }
+
+                foreach (var value in values)
+                {
+                    head.Header(name, value ?? "");
+                }
+            }
+        }
+
+        head.End();
+        if (_body.Bytes is { Length: <= 65536 } small)
+        {
+            // A small body goes in the same write as the head.
+            head.Append(small);
+        }
+
+        return head;
+    }
+
+    /// <summary>A request body streamed from the client as it arrives (proxy_request_buffering off), chunked when its length is unknown.</summary>
+    private async Task<AttemptResult?> SendStreamedBodyAsync(UpstreamConnection connection)
+    {
+        var reader = Http.Request.BodyReader;
+        var chunked = _body.StreamLength < 0;
+        var maxBody = _request.Location.Core.ClientMaxBodySize;
+        long total = 0;
+        var frame = new byte[18];
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(Aborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException || e is BadHttpRequestException)
+            {
+                if (e is BadHttpRequestException bad)
+                {
+                    return AttemptResult.Final(bad.StatusCode);
+                }
+
+                return ClientClosed();
+            }
+
+            var buffer = read.Buffer;
+            total += buffer.Length;
+            if (maxBody > 0 && total > maxBody)
+            {
+                _request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes");
+                reader.AdvanceTo(buffer.End);
+                return AttemptResult.Final(413);
+            }
+
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (chunked)
+                {
+                    var length = ChunkPrefix(frame, segment.Length);
+                    await connection.SendAsync(frame.AsMemory(0, length), _proxy.SendTimeout).ConfigureAwait(false);
+                }
+
+                await connection.SendAsync(segment, _proxy.SendTimeout).ConfigureAwait(false);
+                if (chunked)
+                {
+                    await connection.SendAsync("\r\n"u8.ToArray(), _proxy.SendTimeout).ConfigureAwait(false);
+                }
+
+                _attempt.BytesSent += segment.Length;
+            }
+
+            reader.AdvanceTo(buffer.End);
+            if (read.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        if (chunked)
+        {
+            await connection.SendAsync("0\r\n\r\n"u8.ToArray(), _proxy.SendTimeout).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private static int ChunkPrefix(byte[] frame, int size)
+    {
+        size.TryFormat(frame, out var written, "x", System.Globalization.CultureInfo.InvariantCulture);
+        frame[written] = (byte)'\r';
+        frame[written + 1] = (byte)'\n';
+        return written + 2;
+    }
+
+    /// <summary>Copies the upstream's status, headers (less hidden ones, Location rewritten) and body to the client.</summary>
+    public async Task SendResponseAsync()
+    {
+        var connection = _connection!;
+        var head = _head!;
+        var http = Http;
+        var response = http.Response;
+        var request = _request;
+        var state = request.Item<UpstreamState>()!;
+        state.ResponseHead = head;
+        var status = head.Status;
+        SpecialResponse.SetStatus(request, status);
+        if (head.Reason.Length > 0 && request.ErrorStatus == 0)
+        {
+            http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = head.Reason;
+        }
+
+        var flushEachRead = !_proxy.Buffering;
+        foreach (var (name, value) in head.Headers)
+        {
+            if (name.Equals("X-Accel-Buffering", StringComparison.OrdinalIgnoreCase))
+            {
+                // nginx honours the upstream's own switch unless proxy_ignore_headers says otherwise.
+                flushEachRead = value.Equals("no", StringComparison.OrdinalIgnoreCase) || (!value.Equals("yes", StringComparison.OrdinalIgnoreCase) && flushEachRead);
+            }
+
+            CopyHeader(response, name, value);
+        }
+
+        var isHead = HttpMethods.IsHead(http.Request.Method);
+        var noBody = isHead || status is 204 or 304 || (!head.Chunked && head.ContentLength == 0);
+        if (head.ContentLength >= 0 && status is not (204 or 304))
+        {
+            response.ContentLength = head.ContentLength;
+        }
+
+        _action = "reading upstream";
+        var complete = false;
+        long length = 0;
+        try
+        {
+            if (noBody)
+            {
+                await response.StartAsync(Aborted).ConfigureAwait(false);
+                complete = true;
+                return;
+            }
+
+            // nginx counts the chunked framing in $body_bytes_sent; Kestrel sends what is flushed at once as one chunk.
+            var chunkedToClient = response.ContentLength is null && http.Request.Protocol == "HTTP/1.1";
+            (complete, length) = await CopyBodyAsync(connection, head, response.BodyWriter, flushEachRead, chunkedToClient).ConfigureAwait(false);
+            if (complete && chunkedToClient)
+            {
+                request.BodyBytesSent += 5;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Only the client's side can cancel here: the upstream's timeouts are handled where they happen.
+            request.Status = 499;
+            _request.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while sending to client");
+        }
+        finally
+        {
+            _attempt.ResponseLength = length;
+            _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
+            var reuse = complete && _bodySent && !head.ConnectionClose && connection.Buffered == 0 && connection.Cancelled == CancelReason.None;
+            Release(reuse);
+        }
+    }
+
+    /// <summary>The body, as its framing says (Content-Length, chunked, or until the upstream closes); returns whether it was complete and its raw length.</summary>
+    private async Task<(bool Complete, long Length)> CopyBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool flushEachRead, bool chunkedToClient)
+    {
+        var decoder = head.Chunked ? new ChunkedDecoder() : null;
+        var remaining = head.Chunked ? -1 : head.ContentLength;
+        var readSize = (int)Math.Max(_proxy.BufferSize, 16384);
+        long raw = 0;
+        long unflushed = 0;
+        while (true)
+        {
+            var memory = writer.GetMemory(readSize);
+            if (remaining >= 0 && memory.Length > remaining)
+            {
+                memory = memory[..(int)remaining];
+            }
+
+            int read;
+            var drained = false;
+            if (connection.Buffered > 0)
+            {
+                read = connection.TakeBuffered(memory.Span);
+            }
+            else
+            {
+                try
+                {
+                    read = await connection.ReceiveAsync(memory, _proxy.ReadTimeout).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+                {
+                    throw;
+                }
+                catch (OperationCanceledException)
+                {
+                    Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
+                    Http.Abort();
+                    return (false, raw);
+                }
+                catch (SocketException e)
+                {
+                    Log(LogLevel.Error, $"recv() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
+                    Http.Abort();
+                    return (false, raw);
+                }
+
+                drained = read < memory.Length;
+                if (read == 0)
+                {
+                    if (remaining < 0 && decoder is null)
+                    {
+                        // No length, no chunks: the body ends where the upstream closes.
+                        await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                        return (true, raw);
+                    }
+
+                    Log(LogLevel.Error, "upstream prematurely closed connection");
+                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                    Http.Abort();
+                    return (false, raw);
+                }
+
+                _attempt.BytesReceived += read;
+            }
+
+            raw += read;
+            var data = read;
+            if (decoder is not null)
+            {
+                data = decoder.Decode(memory.Span[..read]);
+                if (data < 0)
+                {
+                    Log(LogLevel.Error, "upstream sent invalid chunked response");
+                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                    Http.Abort();
+                    return (false, raw);
+                }
+            }
+
+            if (data > 0)
+            {
+                writer.Advance(data);
+                unflushed += data;
+            }
+
+            if (remaining > 0)
+            {
+                remaining -= read;
+            }
+
+            var complete = remaining == 0 || decoder is { Done: true };
+            if (complete || flushEachRead || drained || unflushed >= FlushThreshold)
+            {
+                await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                unflushed = 0;
+            }
+
+            if (complete)
+            {
+                if (decoder is { Excess: > 0 })
+                {
+                    // Bytes after the last chunk: the connection is in an unknown state, do not reuse it.
+                    connection.Cancel(CancelReason.Timeout);
+                }
+
+                return (true, raw);
+            }
+        }
+    }
+
+    private async ValueTask FlushAsync(PipeWriter writer, long unflushed, bool chunkedToClient)
+    {
+        if (unflushed == 0)
+        {
+            return;
+        }
+
+        _request.BodyBytesSent += unflushed + (chunkedToClient ? ChunkOverhead(unflushed) : 0);
+        var result = await writer.FlushAsync(Aborted).ConfigureAwait(false);
+        if (result.IsCanceled || result.IsCompleted)
+        {
+            throw new OperationCanceledException(Aborted);
+        }
+    }
+
+    /// <summary>"size-in-hex CRLF … CRLF" around one chunk.</summary>
+    private static int ChunkOverhead(long size) => ((64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)size) + 3) / 4) + 4;
+
+    /// <summary>
+    /// A 101 answer to an Upgrade request (WebSocket): the client gets the upstream's 101 and its headers, then
+    /// bytes flow both ways until either side closes or nothing moves for proxy_read_timeout.
+    /// </summary>
+    private async Task<AttemptResult> TunnelAsync(ResponseHead head)
+    {
+        var connection = _connection!;
+        var upgrade = Http.Features.Get<IHttpUpgradeFeature>();
+        if (upgrade is not { IsUpgradableRequest: true })
+        {
+            Log(LogLevel.Error, "upstream sent 101 to a request that did not ask for an upgrade");
+            Release(reuse: false);
+            return Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+        }
+
+        var response = Http.Response;
+        foreach (var (name, value) in head.Headers)
+        {
+            if (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers.Upgrade = value;
+            }
+            else
+            {
+                CopyHeader(response, name, value);
+            }
+        }
+
+        _action = "proxying upgraded connection";
+        Stream client;
+        try
+        {
+            client = await upgrade.UpgradeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Release(reuse: false);
+            return new AttemptResult(true, NextUpstreamConditions.None, 101, true, false);
+        }
+
+        using var idle = new CancellationTokenSource();
+        var idleTimeout = _proxy.ReadTimeout;
+        idle.CancelAfter(idleTimeout);
+        using var registration = Aborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), idle);
+        var toClient = RelayToClientAsync(connection, client, idle, idleTimeout);
+        var toUpstream = RelayToUpstreamAsync(connection, client, idle, idleTimeout);
+        await Task.WhenAny(toClient, toUpstream).ConfigureAwait(false);
+
+        // Either side ended: close both, which ends the other relay.
+        await idle.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(toClient, toUpstream).ConfigureAwait(false);
+        await client.DisposeAsync().ConfigureAwait(false);
+        _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
+        Release(reuse: false);
+        return new AttemptResult(true, NextUpstreamConditions.None, 101, true, false);
+    }
+
+    private static async Task RelayToClientAsync(UpstreamConnection connection, Stream client, CancellationTokenSource idle, TimeSpan idleTimeout)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            if (connection.Buffered > 0)
+            {
+                var early = connection.TakeBuffered(buffer);
+                await client.WriteAsync(buffer.AsMemory(0, early), idle.Token).ConfigureAwait(false);
+                await client.FlushAsync(idle.Token).ConfigureAwait(false);
+            }
+
+            while (true)
+            {
+                var read = await connection.Socket.ReceiveAsync(buffer, SocketFlags.None, idle.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                idle.CancelAfter(idleTimeout);
+                await client.WriteAsync(buffer.AsMemory(0, read), idle.Token).ConfigureAwait(false);
+                await client.FlushAsync(idle.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task RelayToUpstreamAsync(UpstreamConnection connection, Stream client, CancellationTokenSource idle, TimeSpan idleTimeout)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            while (true)
+            {
+                var read = await client.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    connection.Socket.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                idle.CancelAfter(idleTimeout);
+                var data = buffer.AsMemory(0, read);
+                while (!data.IsEmpty)
+                {
+                    var sent = await connection.Socket.SendAsync(data, SocketFlags.None, idle.Token).ConfigureAwait(false);
+                    data = data[sent..];
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void CopyHeader(HttpResponse response, string name, string value)
+    {
+        if (_proxy.HideHeaders.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        if ((name.Equals("Location", StringComparison.OrdinalIgnoreCase) || name.Equals("Refresh", StringComparison.OrdinalIgnoreCase)) && _proxy.Redirects is { Length: > 0 } rules)
+        {
+            value = Rewrite(rules, value);
+        }
+
+        response.Headers.Append(name, value);
+    }
+
+    private string Rewrite(RedirectRule[] rules, string value)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.Apply(value, _request) is { } rewritten)
+            {
+                return rewritten;
+            }
+        }
+
+        return value;
+    }
+
+    private AttemptResult ClientClosed()
+    {
+        _request.ErrorLog.Write(LogLevel.Info, $"client prematurely closed connection while {_action}");
+        _attempt.Status = 499;
+        _request.Status = 499;
+        return AttemptResult.Final(499);
+    }
+
+    private AttemptResult Failed(NextUpstreamConditions condition, int status, bool sent)
+    {
+        _attempt.Status = status;
+        _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
+        return new AttemptResult(false, condition, status, sent, HasResponse: false);
+    }
+
+    /// <summary>Gives the connection back to the keepalive cache (when the response allows it and the group has one) or closes it.</summary>
+    private void Release(bool reuse)
+    {
+        _abortRegistration.Dispose();
+        _abortRegistration = default;
+        if (_connection is not { } connection)
+        {
+            return;
+        }
+
+        _connection = null;
+        if (reuse && _upstream.Keepalive is { } cache)
+        {
+            cache.Return(connection);
+        }
+        else
+        {
+            connection.Dispose();
+        }
+    }
+
+    private static NextUpstreamConditions StatusCondition(int status) => status switch
+    {
+        500 => NextUpstreamConditions.Http500,
+        502 => NextUpstreamConditions.Http502,
+        503 => NextUpstreamConditions.Http503,
+        504 => NextUpstreamConditions.Http504,
+        403 => NextUpstreamConditions.Http403,
+        404 => NextUpstreamConditions.Http404,
+        429 => NextUpstreamConditions.Http429,
+        _ => NextUpstreamConditions.None,
+    };
+}
+
+/// <summary>How one attempt ended.</summary>
+/// <param name="Done">The response went to the client (or the client went away): nothing more to do.</param>
+/// <param name="Failure">Why another peer could be tried (a proxy_next_upstream condition); None when it must not be.</param>
+/// <param name="Status">The status to finalize with when no other peer is tried.</param>
+/// <param name="RequestSent">Something of the request reached the upstream (non-idempotent requests are then not retried).</param>
+/// <param name="HasResponse">The upstream's own response is held, to be sent if no other peer is tried.</param>
+internal readonly record struct AttemptResult(bool Done, NextUpstreamConditions Failure, int Status, bool RequestSent, bool HasResponse)
+{
+    /// <summary>Ends the request with <paramref name="status"/>: no other peer, no failure counted (client gone, body too large).</summary>
+    public static AttemptResult Final(int status) => new(false, NextUpstreamConditions.Off, status, false, false);
+
+    public bool IsFinal => Failure == NextUpstreamConditions.Off;
+}

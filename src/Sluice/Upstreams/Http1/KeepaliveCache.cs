@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using Sluice.Upstreams.Configuration;
+
+namespace Sluice.Upstreams.Http1;
+
+/// <summary>
+/// nginx's upstream keepalive cache (<c>ngx_http_upstream_keepalive_module</c>): at most <c>keepalive N</c>
+/// idle connections for the whole group, most recently used first; a connection is found again by its
+/// peer's address, and when the cache is full the least recently used one is closed. A connection is not
+/// cached after <c>keepalive_requests</c> requests or <c>keepalive_time</c> of age, and is closed after
+/// <c>keepalive_timeout</c> idle. One per upstream group; the lock guards a list of at most N entries.
+/// </summary>
+public sealed class KeepaliveCache : IDisposable
+{
+    private readonly UpstreamKeepalive _settings;
+    private readonly LinkedList<UpstreamConnection> _idle = new();
+    private readonly ITimer _sweeper;
+    private bool _disposed;
+
+    public KeepaliveCache(UpstreamKeepalive settings, TimeProvider time)
+    {
+        _settings = settings;
+
+        // Closes connections idle longer than keepalive_timeout even when no request comes to take them.
+        var period = settings.Timeout < TimeSpan.FromSeconds(1) ? settings.Timeout : TimeSpan.FromSeconds(1);
+        _sweeper = time.CreateTimer(static s => ((KeepaliveCache)s!).Sweep(), this, period, period);
+    }
+
+    /// <summary>Idle connections now (for tests and metrics).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_idle)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    /// <summary>The most recently cached open connection to <paramref name="peer"/>, or null.</summary>
+    public UpstreamConnection? Take(EndPoint peer)
+    {
+        List<UpstreamConnection>? dead = null;
+        UpstreamConnection? found = null;
+        lock (_idle)
+        {
+            for (var node = _idle.Last; node is not null; node = node.Previous)
+            {
+                if (!node.Value.Peer.Equals(peer))
+                {
+                    continue;
+                }
+
+                _idle.Remove(node);
+                if (!Expired(node.Value) && node.Value.IsIdleAndOpen())
+                {
+                    found = node.Value;
+                    break;
+                }
+
+                (dead ??= []).Add(node.Value);
+            }
+        }
+
+        if (dead is not null)
+        {
+            foreach (var connection in dead)
+            {
+                connection.Dispose();
+            }
+        }
+
+        if (found is not null)
+        {
+            found.Reused = true;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="connection"/> for a later request, or closes it when it has served
+    /// keepalive_requests or lived keepalive_time. The caller has checked the response allows reuse.
+    /// </summary>
+    public void Return(UpstreamConnection connection)
+    {
+        if (connection.Requests >= _settings.Requests || Stopwatch.GetElapsedTime(connection.CreatedAt) > _settings.Time || _disposed)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        connection.StopTimer();
+        connection.Reused = false;
+        connection.Start = connection.End = 0;
+        connection.IdleSince = Stopwatch.GetTimestamp();
+        UpstreamConnection? evicted = null;
+        lock (_idle)
+        {
+            if (_idle.Count >= _settings.MaxCached)
+            {
+                evicted = _idle.First!.Value;
+                _idle.RemoveFirst();
+            }
+
+            _idle.AddLast(connection.CacheNode);
+        }
+
+        evicted?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _sweeper.Dispose();
+        List<UpstreamConnection> all;
+        lock (_idle)
+        {
+            all = [.. _idle];
+            _idle.Clear();
+        }
+
+        foreach (var connection in all)
+        {
+            connection.Dispose();
+        }
+    }
+
+    private bool Expired(UpstreamConnection connection) => Stopwatch.GetElapsedTime(connection.IdleSince) > _settings.Timeout;
+
+    private void Sweep()
+    {
+        List<UpstreamConnection>? expired = null;
+        lock (_idle)
+        {
+            // Oldest first: stop at the first one still within keepalive_timeout.
+            while (_idle.First is { } oldest && (Expired(oldest.Value) || !oldest.Value.IsIdleAndOpen()))
+            {
+                _idle.RemoveFirst();
+                (expired ??= []).Add(oldest.Value);
+            }
+        }
+
+        if (expired is not null)
+        {
+            foreach (var connection in expired)
+            {
+                connection.Dispose();
+            }
+        }
+    }
+}

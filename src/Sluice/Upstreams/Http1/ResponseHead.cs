@@ -1,0 +1,267 @@
+using System.Buffers.Text;
+using System.Text;
+
+namespace Sluice.Upstreams.Http1;
+
+/// <summary>
+/// The status line and header fields of an upstream's HTTP/1.x response, parsed from the bytes as nginx's
+/// <c>ngx_http_parse_status_line</c> and <c>ngx_http_parse_header_line</c> accept them (LF or CRLF line ends,
+/// underscores allowed, no NUL), with what decides the body's framing and the connection's reuse.
+/// One instance per connection, reset for each response.
+/// </summary>
+public sealed class ResponseHead
+{
+    private readonly List<KeyValuePair<string, string>> _headers = [];
+
+    /// <summary>10 or 11: HTTP/1.0 or HTTP/1.1 (and later 1.x, which nginx treats as 1.1).</summary>
+    public int Version { get; private set; }
+
+    public int Status { get; private set; }
+
+    public string Reason { get; private set; } = "";
+
+    /// <summary>The header fields in the order received, as strings.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers => _headers;
+
+    /// <summary>-1 when there is no Content-Length.</summary>
+    public long ContentLength { get; private set; } = -1;
+
+    public bool Chunked { get; private set; }
+
+    /// <summary>The upstream will close the connection after this response (Connection: close, or HTTP/1.0).</summary>
+    public bool ConnectionClose { get; private set; }
+
+    /// <summary>Why the head was refused (nginx's log text after "upstream sent "), when <see cref="Parse"/> said Invalid.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>The first value of a header field, by case-insensitive name; null when absent.</summary>
+    public string? this[string name]
+    {
+        get
+        {
+            foreach (var (key, value) in _headers)
+            {
+                if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return value;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Parses a complete head from <paramref name="data"/>. Returns the head's length (status line through the
+    /// empty line), 0 when more bytes are needed, -1 when the bytes are not a valid head (<see cref="Error"/>).
+    /// </summary>
+    public int Parse(ReadOnlySpan<byte> data)
+    {
+        var end = HeadEnd(data);
+        if (end == 0)
+        {
+            return 0;
+        }
+
+        Reset();
+        var lineEnd = data.IndexOf((byte)'\n');
+        if (!ParseStatusLine(TrimCr(data[..lineEnd])))
+        {
+            Error = "no valid HTTP/1.0 header";
+            return -1;
+        }
+
+        var position = lineEnd + 1;
+        while (position < end)
+        {
+            var rest = data[position..];
+            var length = rest.IndexOf((byte)'\n');
+            var line = TrimCr(rest[..length]);
+            position += length + 1;
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            if (!ParseField(line))
+            {
+                return -1;
+            }
+        }
+
+        if (Chunked)
+        {
+            ContentLength = -1;
+        }
+
+        if (Version < 11)
+        {
+            ConnectionClose = true;
+        }
+
+        return end;
+    }
+
+    /// <summary>Where the empty line that ends the head ends (after its LF); 0 when it has not arrived.</summary>
+    internal static int HeadEnd(ReadOnlySpan<byte> data)
+    {
+        var offset = 0;
+        while (true)
+        {
+            var lf = data[offset..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return 0;
+            }
+
+            var next = offset + lf + 1;
+            if (next < data.Length && data[next] == '\n')
+            {
+                return next + 1;
+            }
+
+            if (next + 1 < data.Length && data[next] == '\r' && data[next + 1] == '\n')
+            {
+                return next + 2;
+            }
+
+            if (next + 1 >= data.Length)
+            {
+                return 0;
+            }
+
+            offset = next;
+        }
+    }
+
+    private void Reset()
+    {
+        _headers.Clear();
+        Version = 0;
+        Status = 0;
+        Reason = "";
+        ContentLength = -1;
+        Chunked = false;
+        ConnectionClose = false;
+        Error = null;
+    }
+
+    /// <summary><c>HTTP/1.x NNN reason</c>; nginx also takes a status without a reason.</summary>
+    private bool ParseStatusLine(ReadOnlySpan<byte> line)
+    {
+        if (line.Length < 12 || !line.StartsWith("HTTP/"u8) || line[5] is < (byte)'1' or > (byte)'9' || line[6] != '.')
+        {
+            return false;
+        }
+
+        var space = line.IndexOf((byte)' ');
+        if (space < 8 || !Utf8Parser.TryParse(line[7..space], out int minor, out var consumed) || consumed != space - 7)
+        {
+            return false;
+        }
+
+        Version = line[5] == '1' && minor == 0 ? 10 : 11;
+        var statusStart = space + 1;
+        while (statusStart < line.Length && line[statusStart] == ' ')
+        {
+            statusStart++;
+        }
+
+        if (line.Length - statusStart < 3)
+        {
+            return false;
+        }
+
+        var status = line.Slice(statusStart, 3);
+        if (!char.IsAsciiDigit((char)status[0]) || !char.IsAsciiDigit((char)status[1]) || !char.IsAsciiDigit((char)status[2]))
+        {
+            return false;
+        }
+
+        Status = ((status[0] - '0') * 100) + ((status[1] - '0') * 10) + (status[2] - '0');
+        if (Status < 100)
+        {
+            return false;
+        }
+
+        var after = line[(statusStart + 3)..];
+        if (!after.IsEmpty && after[0] != ' ')
+        {
+            return false;
+        }
+
+        Reason = after.IsEmpty ? "" : Encoding.Latin1.GetString(after.Trim((byte)' '));
+        return true;
+    }
+
+    /// <summary>
+    /// One header line, as leniently as nginx reads an upstream's: a line without ':' is a name with an empty
+    /// value, a second status line is ignored, only NUL is refused. Chunked framing wins over Content-Length,
+    /// the last Content-Length counts, and an unparsable one means "read until close".
+    /// </summary>
+    private bool ParseField(ReadOnlySpan<byte> line)
+    {
+        var nul = line.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            Error = $"invalid header: \"{Encoding.Latin1.GetString(line[..nul])}\\x00...\"";
+            return false;
+        }
+
+        var colon = line.IndexOf((byte)':');
+        var nameBytes = colon < 0 ? line : line[..colon];
+        if (nameBytes.Length == 4 + 1 + 3 && nameBytes.StartsWith("HTTP/"u8))
+        {
+            return true;
+        }
+
+        var valueBytes = colon < 0 ? default : line[(colon + 1)..].Trim(" \t"u8);
+        var name = KnownHeaderNames.Get(nameBytes) ?? Encoding.Latin1.GetString(nameBytes);
+        var value = valueBytes.IsEmpty ? "" : Encoding.Latin1.GetString(valueBytes);
+        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        {
+            ContentLength = Utf8Parser.TryParse(valueBytes, out long length, out var consumed) && consumed == valueBytes.Length && length >= 0 ? length : -1;
+        }
+        else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+        {
+            Chunked |= value.Contains("chunked", StringComparison.OrdinalIgnoreCase);
+        }
+        else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) && value.Contains("close", StringComparison.OrdinalIgnoreCase))
+        {
+            ConnectionClose = true;
+        }
+
+        _headers.Add(new(name, value));
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
+}
+
+/// <summary>Interned names of the header fields upstreams send most, so parsing them allocates nothing.</summary>
+internal static class KnownHeaderNames
+{
+    private static readonly string[] Names =
+    [
+        "Accept-Ranges", "Access-Control-Allow-Origin", "Age", "Cache-Control", "Connection", "Content-Disposition",
+        "Content-Encoding", "Content-Language", "Content-Length", "Content-Range", "Content-Type", "Date", "ETag",
+        "Expires", "Keep-Alive", "Last-Modified", "Link", "Location", "Pragma", "Refresh", "Retry-After", "Server",
+        "Set-Cookie", "Strict-Transport-Security", "Transfer-Encoding", "Upgrade", "Vary", "WWW-Authenticate",
+        "X-Accel-Buffering", "X-Accel-Expires", "X-Accel-Redirect", "X-Content-Type-Options", "X-Frame-Options",
+        "X-Powered-By", "X-Request-Id",
+    ];
+
+    /// <summary>The interned name when the bytes spell one exactly (the casing upstreams nearly always use).</summary>
+    public static string? Get(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in Names)
+        {
+            if (known.Length == name.Length && Ascii.Equals(name, known))
+            {
+                return known;
+            }
+        }
+
+        return null;
+    }
+}

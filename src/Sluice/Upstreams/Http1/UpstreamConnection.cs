@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sluice.Upstreams.Http1;
+
+/// <summary>
+/// One TCP connection to an upstream peer: the socket, a buffer for the response head (nginx's
+/// <c>proxy_buffer_size</c>) that also holds the body bytes read along with it, and what the keepalive
+/// cache needs to know (requests served, age, idle time). Socket operations take a timeout each (nginx's
+/// per-operation connect, send and read timers); a timeout or the client going away cancels them, after
+/// which the connection is closed, never reused.
+/// </summary>
+public sealed class UpstreamConnection : IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private bool _disposed;
+
+    private UpstreamConnection(Socket socket, EndPoint peer, int bufferSize)
+    {
+        Socket = socket;
+        Peer = peer;
+        Buffer = new byte[bufferSize];
+        CreatedAt = Stopwatch.GetTimestamp();
+        CacheNode = new LinkedListNode<UpstreamConnection>(this);
+    }
+
+    /// <summary>This connection's place in the keepalive cache's list, made once so caching it allocates nothing.</summary>
+    internal LinkedListNode<UpstreamConnection> CacheNode { get; }
+
+    public Socket Socket { get; }
+
+    /// <summary>The peer's address: connections are cached and found again by it.</summary>
+    public EndPoint Peer { get; }
+
+    /// <summary>The response head buffer; bytes <see cref="Start"/>..<see cref="End"/> are read but not consumed.</summary>
+    public byte[] Buffer { get; }
+
+    public int Start { get; set; }
+
+    public int End { get; set; }
+
+    /// <summary>Requests sent on this connection (for keepalive_requests).</summary>
+    public long Requests { get; set; }
+
+    public long CreatedAt { get; }
+
+    /// <summary>When the connection went back to the keepalive cache.</summary>
+    public long IdleSince { get; set; }
+
+    /// <summary>True while the current request reuses a connection from the keepalive cache.</summary>
+    public bool Reused { get; set; }
+
+    /// <summary>Why pending operations were cancelled: a timeout of ours, or the client going away.</summary>
+    public CancelReason Cancelled { get; private set; }
+
+    /// <summary>Connects within <paramref name="timeout"/>; throws <see cref="SocketException"/> or <see cref="TimeoutException"/>.</summary>
+    public static async ValueTask<UpstreamConnection> ConnectAsync(EndPoint peer, int bufferSize, TimeSpan timeout, CancellationToken aborted)
+    {
+        var socket = new Socket(peer is UnixDomainSocketEndPoint ? AddressFamily.Unix : peer.AddressFamily, SocketType.Stream, peer is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
+        if (peer is not UnixDomainSocketEndPoint)
+        {
+            socket.NoDelay = true;
+        }
+
+        var connection = new UpstreamConnection(socket, peer, bufferSize);
+        using var registration = aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), connection);
+        try
+        {
+            connection._cancel.CancelAfter(Clamp(timeout));
+            await socket.ConnectAsync(peer, connection._cancel.Token).ConfigureAwait(false);
+            connection._cancel.CancelAfter(Timeout.InfiniteTimeSpan);
+            return connection;
+        }
+        catch (OperationCanceledException)
+        {
+            var reason = connection.Cancelled == CancelReason.None ? CancelReason.Timeout : connection.Cancelled;
+            connection.Dispose();
+            throw reason == CancelReason.Client ? new OperationCanceledException(aborted) : new TimeoutException();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>, each write within <paramref name="timeout"/> (proxy_send_timeout).</summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> data, TimeSpan timeout)
+    {
+        while (!data.IsEmpty)
+        {
+            _cancel.CancelAfter(Clamp(timeout));
+            var sent = await Socket.SendAsync(data, SocketFlags.None, _cancel.Token).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>One read within <paramref name="timeout"/> (proxy_read_timeout is the time between two reads); 0 at end of stream.</summary>
+    public ValueTask<int> ReceiveAsync(Memory<byte> destination, TimeSpan timeout)
+    {
+        _cancel.CancelAfter(Clamp(timeout));
+        return Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
+    }
+
+    /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
+    public void StopTimer() => _cancel.CancelAfter(Timeout.InfiniteTimeSpan);
+
+    /// <summary>After an operation was cancelled: by the client, else by one of our timers.</summary>
+    public CancelReason Reason => Cancelled == CancelReason.None ? CancelReason.Timeout : Cancelled;
+
+    /// <summary>Cancels pending operations for <paramref name="reason"/> (the first reason given sticks).</summary>
+    public void Cancel(CancelReason reason)
+    {
+        if (Cancelled == CancelReason.None)
+        {
+            Cancelled = reason;
+        }
+
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Whether an idle connection is still usable: the peer has neither closed it nor sent anything
+    /// (nginx closes a cached connection on any read event; we look when taking it from the cache).
+    /// </summary>
+    public bool IsIdleAndOpen()
+    {
+        try
+        {
+            return !_cancel.IsCancellationRequested && !Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes a body byte that came with the head, or with an earlier read, out of the buffer.</summary>
+    public int TakeBuffered(Span<byte> destination)
+    {
+        var count = Math.Min(destination.Length, End - Start);
+        Buffer.AsSpan(Start, count).CopyTo(destination);
+        Start += count;
+        return count;
+    }
+
+    public int Buffered => End - Start;
+
+    /// <summary>A timer takes at most int.MaxValue milliseconds (24.8 days); nginx's longer timeouts mean "practically never".</summary>
+    private static TimeSpan Clamp(TimeSpan timeout) =>
+        timeout.TotalMilliseconds >= int.MaxValue ? TimeSpan.FromMilliseconds(int.MaxValue - 1) : timeout;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Socket.Dispose();
+        _cancel.Dispose();
+    }
+}
+
+/// <summary>Why an upstream connection's operations were cancelled.</summary>
+public enum CancelReason
+{
+    None,
+
+    /// <summary>A connect, send or read took longer than its timeout.</summary>
+    Timeout,
+
+    /// <summary>The client closed its connection (nginx's 499).</summary>
+    Client,
+}
