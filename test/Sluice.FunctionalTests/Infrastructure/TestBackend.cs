@@ -11,13 +11,17 @@ namespace Sluice.FunctionalTests.Infrastructure;
 /// <summary>
 /// A real HTTP backend on loopback that says who it is: every response carries <c>X-Backend: name</c> and a
 /// JSON body with the backend's name and what it received (method, URI, headers, body). Special paths
-/// change its behaviour (<c>/status/NNN</c>, <c>/slow/MS</c>, <c>/stream/N</c>). Counts accepted connections.
+/// change its behaviour (<c>/status/NNN</c>, <c>/slow/MS</c>, <c>/stream/N</c>, any path with <c>/hold/</c> until
+/// <see cref="ReleaseHeld"/>). Counts accepted connections and requests.
 /// </summary>
 public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly object _holdLock = new();
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
     private int _requests;
+    private int _held;
 
     private TestBackend(string name, WebApplication app, int port)
     {
@@ -35,6 +39,27 @@ public sealed class TestBackend : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Requests to <c>/hold/…</c> waiting for <see cref="ReleaseHeld"/>.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Lets every held request answer.</summary>
+    public void ReleaseHeld()
+    {
+        lock (_holdLock)
+        {
+            _release.TrySetResult();
+            _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private Task HoldAsync(CancellationToken aborted)
+    {
+        lock (_holdLock)
+        {
+            return _release.Task.WaitAsync(aborted);
+        }
+    }
 
     public static async Task<TestBackend> StartAsync(string name, int port = 0)
     {
@@ -54,6 +79,19 @@ public sealed class TestBackend : IAsyncDisposable
         app.Run(async context =>
         {
             Interlocked.Increment(ref self!._requests);
+            if (context.Request.Path.Value?.Contains("/hold/", StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref self._held);
+                try
+                {
+                    await self.HoldAsync(context.RequestAborted);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref self._held);
+                }
+            }
+
             await HandleAsync(name, context);
         });
         await app.StartAsync();

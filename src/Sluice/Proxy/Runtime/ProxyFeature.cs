@@ -44,10 +44,18 @@ internal sealed class ProxyFeature : IHttpFeature
         var health = context.Previous.TryGetValue(typeof(PeerHealthRegistry), out var h) ? (PeerHealthRegistry)h : new PeerHealthRegistry();
         var groups = context.Compiler.State<UpstreamRegistry>().Groups;
         health.Keep(groups);
-        var pool = new UpstreamPool();
+
+        // nginx keeps "keepalive N" idle connections in each worker; Sluice is all the workers in one process.
+        var workers = context.Compiler.Main.Get(Core.CoreSettings.WorkerProcesses) switch
+        {
+            null => 1,
+            0 => Environment.ProcessorCount,
+            var n => n.Value,
+        };
+        var pool = new UpstreamPool(workers);
         foreach (var group in groups)
         {
-            var runtime = previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, context.Random, health), context.Time);
+            var runtime = previous.Take(group) ?? new UpstreamRuntime(group, BalancerFactory.Create(group, context.Time, context.Random, health), context.Time, workers);
             pool.Add(group, new UpstreamTarget(runtime, group.Balancing.HashKey is { } key ? context.Compile(key) : null));
         }
 
@@ -193,7 +201,7 @@ internal sealed class ProxyFeature : IHttpFeature
 }
 
 /// <summary>The upstream groups of a generation, reused by the next one for unchanged groups.</summary>
-internal sealed class UpstreamPool
+internal sealed class UpstreamPool(int workers = 1)
 {
     private readonly Dictionary<string, UpstreamRuntime> _bySignature = new(StringComparer.Ordinal);
     private readonly Dictionary<UpstreamGroup, UpstreamTarget> _byGroup = [];
@@ -234,8 +242,8 @@ internal sealed class UpstreamPool
         _bySignature.Clear();
     }
 
-    private static string Signature(UpstreamGroup group) =>
-        $"{group.Name}|{group.Port}|{group.Balancing.Kind}|{group.Balancing.HashKey?.Source}|{group.Keepalive}|" + string.Join(";", group.Servers.Select(s =>
+    private string Signature(UpstreamGroup group) =>
+        $"{workers}|{group.Name}|{group.Port}|{group.Balancing.Kind}|{group.Balancing.HashKey?.Source}|{group.Keepalive}|" + string.Join(";", group.Servers.Select(s =>
             $"{s.Name}={string.Join(",", s.Addresses)}/{s.Weight}/{s.MaxFails}/{s.FailTimeout}/{s.MaxConns}/{s.Backup}/{s.Down}/{s.Drain}"));
 }
 
