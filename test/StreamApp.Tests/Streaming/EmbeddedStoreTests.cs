@@ -1,0 +1,70 @@
+using StreamApp.Tests.Infrastructure;
+
+namespace StreamApp.Tests.Streaming;
+
+/// <summary>Without REDIS_URL one instance works on its own: the embedded store, same behaviour, and says so.</summary>
+public sealed class EmbeddedStoreTests
+{
+    [Fact]
+    public async Task Publish_stream_and_resume_work_without_Redis()
+    {
+        await using var app = await AppInstance.StartAsync("solo", redisUrl: null);
+        var channel = TestChannel.New("solo");
+
+        string lastSeen;
+        await using (var first = await app.StreamAsync($"?channel={channel}"))
+        {
+            var id = await app.PublishAsync(channel, new { n = 0 });
+            var frame = await first.NextEventAsync();
+            Assert.Equal(id, frame.Id);
+            Assert.Equal("solo", frame.ParseData().GetProperty("instance").GetString());
+            lastSeen = first.LastEventId!;
+        }
+
+        var missed = new List<string>();
+        for (var i = 1; i <= 4; i++)
+        {
+            missed.Add(await app.PublishAsync(channel, new { n = i }));
+        }
+
+        await using var resumed = await app.StreamAsync($"?channel={channel}", lastEventId: lastSeen);
+        Assert.Equal(missed, (await resumed.EventsAsync(4)).Select(e => e.Id));
+        var live = await app.PublishAsync(channel, new { n = 5 });
+        Assert.Equal(live, (await resumed.NextEventAsync()).Id);
+        await resumed.ExpectNoEventAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public Task Resuming_while_events_are_published_has_no_gap_and_no_duplicate_embedded() =>
+        ResumeUnderLoad.RunAsync(redisUrl: null, reconnectToOther: false);
+
+    [Fact]
+    public async Task Health_says_embedded_and_ready_without_Redis()
+    {
+        await using var app = await AppInstance.StartAsync("solo", redisUrl: null);
+        var (status, ready) = await app.GetJsonAsync("health/ready");
+        using (ready)
+        {
+            Assert.Equal(200, status);
+            Assert.Equal("ready", ready.RootElement.GetProperty("status").GetString());
+            Assert.Equal("not configured", ready.RootElement.GetProperty("components").GetProperty("redis").GetString());
+        }
+
+        var (detailedStatus, detailed) = await app.GetJsonAsync("health/detailed");
+        using (detailed)
+        {
+            Assert.Equal(200, detailedStatus);
+            Assert.Equal("embedded", detailed.RootElement.GetProperty("store").GetString());
+            Assert.Equal("healthy", detailed.RootElement.GetProperty("status").GetString());
+            Assert.True(detailed.RootElement.GetProperty("uptime_seconds").GetDouble() >= 0);
+        }
+
+        var (rootStatus, root) = await app.GetJsonAsync("");
+        using (root)
+        {
+            Assert.Equal(200, rootStatus);
+            Assert.Equal("embedded", root.RootElement.GetProperty("store").GetString());
+            Assert.Equal("solo", root.RootElement.GetProperty("instance").GetString());
+        }
+    }
+}
