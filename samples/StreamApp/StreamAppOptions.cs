@@ -7,7 +7,7 @@ namespace StreamApp;
 /// How one instance runs. <see cref="FromEnvironment"/> reads the guide's variables (INSTANCE_ID, REDIS_URL, PORT …);
 /// a program hosting instances in process sets the properties directly.
 /// </summary>
-public sealed class StreamAppOptions
+public sealed record StreamAppOptions
 {
     /// <summary>Reported in the <c>X-Instance-Id</c> header and every JSON body. INSTANCE_ID; default: the machine name.</summary>
     public string InstanceId { get; init; } = Environment.MachineName;
@@ -44,6 +44,16 @@ public sealed class StreamAppOptions
 
     /// <summary>The clock for ids, heartbeats, uptime and cached health results.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>For logs: everything but the Redis password.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        var redis = string.IsNullOrEmpty(RedisUrl) ? "embedded" : Store.RedisUrl.TryParse(RedisUrl)?.ToString() ?? "(invalid)";
+        builder.Append(CultureInfo.InvariantCulture, $"InstanceId = {InstanceId}, Redis = {redis}, Bind = {Bind}, Port = {Port}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"HealthCheckInterval = {HealthCheckInterval}, RedisTimeout = {RedisTimeout}, Heartbeat = {Heartbeat}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"StreamMaxLength = {StreamMaxLength}, StreamPollInterval = {StreamPollInterval}");
+        return true;
+    }
 
     /// <summary>Reads the environment variables named on each property; throws <see cref="FormatException"/> naming a bad one.</summary>
     public static StreamAppOptions FromEnvironment(Func<string, string?> variable)

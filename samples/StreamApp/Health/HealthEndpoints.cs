@@ -65,7 +65,6 @@ internal static class HealthEndpoints
         var error = ready
             ? null
             : string.Join("; ", report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy).Select(e => $"{e.Key}: {e.Value.Description}"));
-        context.Response.ContentType = "application/json";
         return context.Response.WriteAsJsonAsync(
             new ReadyResponse(ready ? "ready" : "not_ready", instance.Id, components, error, now),
             StreamAppJson.Default.ReadyResponse);

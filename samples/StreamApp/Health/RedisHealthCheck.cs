@@ -72,7 +72,9 @@ public sealed class RedisHealthCheck : IHealthCheck
 
     private async Task<HealthCheckResult> ProbeAsync(RedisConnection connection)
     {
-        await Task.Yield(); // run outside the caller's lock
+        // Never complete synchronously: the caller assigns _probing under the lock after this returns, and a probe
+        // that finished first would clear _probing before that assignment and leave a stale task there for good.
+        await Task.Yield();
         var data = new Dictionary<string, object> { ["endpoint"] = connection.Url.Endpoint };
         try
         {

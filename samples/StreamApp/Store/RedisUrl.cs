@@ -53,6 +53,19 @@ public sealed record RedisUrl(string Host, int Port, int Database, string? User,
         return new RedisUrl(host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, database, user, password, uri.Scheme == "rediss");
     }
 
+    /// <summary>The parsed URL, or null when it is not one.</summary>
+    public static RedisUrl? TryParse(string text)
+    {
+        try
+        {
+            return Parse(text);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Client settings for a load-balanced application tier: never give up connecting (an instance that starts before
     /// Redis must come good by itself), fail commands at once while disconnected instead of queueing them (so

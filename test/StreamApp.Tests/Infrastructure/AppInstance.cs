@@ -15,7 +15,11 @@ public sealed class AppInstance : IAsyncDisposable
     /// <summary>Short, so that Redis going away shows quickly.</summary>
     public static readonly TimeSpan HealthCheckInterval = TimeSpan.FromMilliseconds(500);
 
-    public static readonly TimeSpan RedisTimeout = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// Generous: on a loaded two-core machine a loopback command can take hundreds of milliseconds. A killed Redis is
+    /// noticed without waiting for it anyway (the socket closes and commands fail at once).
+    /// </summary>
+    public static readonly TimeSpan RedisTimeout = TimeSpan.FromSeconds(2);
 
     private readonly WebApplication _app;
 

@@ -36,9 +36,12 @@ public sealed class RedisServer : IAsyncDisposable
             .Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("redis-server is not installed; run ./test.sh, which installs it");
 
+    /// <summary>A port for a Redis that is not running yet (start it with <see cref="RestartAsync"/>).</summary>
+    public static RedisServer NotStarted() => new(FreePort.Next());
+
     public static async Task<RedisServer> StartAsync()
     {
-        var server = new RedisServer(FreePort.Next());
+        var server = NotStarted();
         try
         {
             await server.RestartAsync();

@@ -31,6 +31,7 @@ public sealed class RedisUrlTests
         var url = RedisUrl.Parse("redis://app:hunter2@cache:6379/1");
         Assert.DoesNotContain("hunter2", url.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", url.Endpoint, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", new StreamAppOptions { RedisUrl = "redis://app:hunter2@cache:6379/1" }.ToString(), StringComparison.Ordinal);
         var configuration = url.ToConfiguration(TimeSpan.FromSeconds(1), "client");
         Assert.False(configuration.AbortOnConnectFail);
         Assert.Equal(1, configuration.DefaultDatabase);

@@ -41,12 +41,7 @@ public sealed partial class StreamBehaviourTests
     [Fact]
     public async Task The_configured_heartbeat_applies_when_the_query_does_not_override_it()
     {
-        await using var app = await AppInstance.StartAsync("beat", redisUrl: null, o => new StreamAppOptions
-        {
-            InstanceId = o.InstanceId,
-            Port = 0,
-            Heartbeat = TimeSpan.FromMilliseconds(250),
-        });
+        await using var app = await AppInstance.StartAsync("beat", redisUrl: null, o => o with { Heartbeat = TimeSpan.FromMilliseconds(250) });
         await using var client = await app.StreamAsync();
         var first = await client.NextAsync(TimeSpan.FromSeconds(3));
         var second = await client.NextAsync(TimeSpan.FromSeconds(3));
