@@ -42,13 +42,22 @@ public sealed record StreamAppOptions
     /// </summary>
     public TimeSpan StreamPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A store supplied by the host instead of one built from <see cref="RedisUrl"/>: several instances hosted in one
+    /// process can share one <see cref="Store.InMemoryEventStore"/>, so events cross between them without Redis (the
+    /// <c>sluice demo</c> case). The host owns it and disposes it after the instances. Not with RedisUrl.
+    /// </summary>
+    public Store.IEventStore? EventStore { get; init; }
+
     /// <summary>The clock for ids, heartbeats, uptime and cached health results.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>For logs: everything but the Redis password.</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        var redis = string.IsNullOrEmpty(RedisUrl) ? "embedded" : Store.RedisUrl.TryParse(RedisUrl)?.ToString() ?? "(invalid)";
+        var redis = EventStore is not null ? "shared " + EventStore.Kind
+            : string.IsNullOrEmpty(RedisUrl) ? "embedded"
+            : Store.RedisUrl.TryParse(RedisUrl)?.ToString() ?? "(invalid)";
         builder.Append(CultureInfo.InvariantCulture, $"InstanceId = {InstanceId}, Redis = {redis}, Bind = {Bind}, Port = {Port}, ");
         builder.Append(CultureInfo.InvariantCulture, $"HealthCheckInterval = {HealthCheckInterval}, RedisTimeout = {RedisTimeout}, Heartbeat = {Heartbeat}, ");
         builder.Append(CultureInfo.InvariantCulture, $"StreamMaxLength = {StreamMaxLength}, StreamPollInterval = {StreamPollInterval}");
@@ -95,6 +104,10 @@ public sealed record StreamAppOptions
         if (!string.IsNullOrEmpty(RedisUrl))
         {
             _ = Store.RedisUrl.Parse(RedisUrl);
+            if (EventStore is not null)
+            {
+                throw new FormatException("give either REDIS_URL or a shared EventStore, not both");
+            }
         }
 
         if (HealthCheckInterval < TimeSpan.Zero || RedisTimeout <= TimeSpan.Zero || Heartbeat <= TimeSpan.Zero || StreamPollInterval <= TimeSpan.Zero || StreamMaxLength < 1)

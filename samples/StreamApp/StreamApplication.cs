@@ -80,13 +80,17 @@ public static class StreamApplication
         services.AddSingleton(options);
         services.AddSingleton(options.TimeProvider);
 
-        if (!string.IsNullOrEmpty(options.RedisUrl))
+        if (options.EventStore is { } shared)
+        {
+            // Registered as an instance, so the container does not dispose it with this instance: the host owns it.
+            services.AddSingleton(shared);
+        }
+        else if (!string.IsNullOrEmpty(options.RedisUrl))
         {
             var url = RedisUrl.Parse(options.RedisUrl);
             services.AddSingleton(_ => new RedisConnection(url, options.RedisTimeout, "streamapp-" + options.InstanceId));
             services.AddSingleton<IEventStore>(sp => new RedisEventStore(
                 sp.GetRequiredService<RedisConnection>(),
-                options.InstanceId,
                 options.StreamMaxLength,
                 options.StreamPollInterval,
                 options.TimeProvider,
@@ -94,7 +98,7 @@ public static class StreamApplication
         }
         else
         {
-            services.AddSingleton<IEventStore>(_ => new InMemoryEventStore(options.InstanceId, options.StreamMaxLength, options.TimeProvider));
+            services.AddSingleton<IEventStore>(_ => new InMemoryEventStore(options.StreamMaxLength, options.TimeProvider));
         }
 
         services.AddSingleton(sp => new InstanceInfo(options.InstanceId, sp.GetRequiredService<IEventStore>().Kind, options.TimeProvider.GetUtcNow()));

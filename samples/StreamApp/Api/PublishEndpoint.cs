@@ -83,7 +83,7 @@ internal sealed class PublishEndpoint(IEventStore store, InstanceInfo instance, 
             StoredEvent stored;
             try
             {
-                stored = await store.AppendAsync(channel, type, Compact(data), context.RequestAborted);
+                stored = await store.AppendAsync(channel, type, Compact(data), instance.Id, context.RequestAborted);
             }
             catch (EventStoreUnavailableException e)
             {

@@ -17,8 +17,13 @@ public interface IEventStore : IAsyncDisposable
     Task StartAsync(CancellationToken cancellationToken);
 
     /// <summary>Appends an event and wakes every subscriber of the channel, on every instance sharing the store.</summary>
+    /// <param name="channel">The channel.</param>
+    /// <param name="type">The SSE event name.</param>
+    /// <param name="data">Compact JSON.</param>
+    /// <param name="origin">The instance that accepted the publish (one store may serve several instances).</param>
+    /// <param name="cancellationToken">Cancels the append.</param>
     /// <exception cref="EventStoreUnavailableException">The backing service did not answer.</exception>
-    Task<StoredEvent> AppendAsync(string channel, string type, string data, CancellationToken cancellationToken);
+    Task<StoredEvent> AppendAsync(string channel, string type, string data, string origin, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="count"/> events with an id greater than <paramref name="after"/>, oldest first.</summary>
     /// <exception cref="EventStoreUnavailableException">The backing service did not answer.</exception>

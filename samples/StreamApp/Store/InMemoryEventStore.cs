@@ -5,19 +5,18 @@ namespace StreamApp.Store;
 /// <summary>
 /// The embedded store, used when no REDIS_URL is given: the same log-plus-subscriptions contract held in this
 /// process. Ids are issued exactly as Redis issues stream ids (milliseconds, then a sequence within the
-/// millisecond), so clients cannot tell the stores apart. Events are visible to this instance only.
+/// millisecond), so clients cannot tell the stores apart. Events are visible to the instances that share this
+/// object — one, unless a host passes one store to several (<see cref="StreamAppOptions.EventStore"/>).
 /// </summary>
 public sealed class InMemoryEventStore : IEventStore
 {
     private readonly ConcurrentDictionary<string, ChannelLog> _channels = new(StringComparer.Ordinal);
-    private readonly string _instanceId;
     private readonly int _maxLength;
     private readonly TimeProvider _time;
 
-    public InMemoryEventStore(string instanceId, int maxLength, TimeProvider time)
+    public InMemoryEventStore(int maxLength, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
-        _instanceId = instanceId;
         _maxLength = maxLength;
         _time = time;
     }
@@ -26,8 +25,8 @@ public sealed class InMemoryEventStore : IEventStore
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<StoredEvent> AppendAsync(string channel, string type, string data, CancellationToken cancellationToken) =>
-        Task.FromResult(Log(channel).Append(type, data, _instanceId, _time.GetUtcNow(), _maxLength));
+    public Task<StoredEvent> AppendAsync(string channel, string type, string data, string origin, CancellationToken cancellationToken) =>
+        Task.FromResult(Log(channel).Append(type, data, origin, _time.GetUtcNow(), _maxLength));
 
     public Task<IReadOnlyList<StoredEvent>> RangeAfterAsync(string channel, StreamId after, int count, CancellationToken cancellationToken) =>
         Task.FromResult(_channels.TryGetValue(channel, out var log) ? log.RangeAfter(after, count) : (IReadOnlyList<StoredEvent>)[]);

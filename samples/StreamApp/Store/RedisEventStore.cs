@@ -19,7 +19,6 @@ public sealed partial class RedisEventStore : IEventStore
     private static readonly RedisChannel Doorbell = RedisChannel.Literal(KeyPrefix + "notify");
 
     private readonly RedisConnection _connection;
-    private readonly string _instanceId;
     private readonly int _maxLength;
     private readonly TimeSpan _pollInterval;
     private readonly TimeProvider _time;
@@ -30,11 +29,10 @@ public sealed partial class RedisEventStore : IEventStore
     private bool _disposed;
     private bool _doorbellSubscribed;
 
-    public RedisEventStore(RedisConnection connection, string instanceId, int maxLength, TimeSpan pollInterval, TimeProvider time, ILogger<RedisEventStore> logger)
+    public RedisEventStore(RedisConnection connection, int maxLength, TimeSpan pollInterval, TimeProvider time, ILogger<RedisEventStore> logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         _connection = connection;
-        _instanceId = instanceId;
         _maxLength = maxLength;
         _pollInterval = pollInterval;
         _time = time;
@@ -64,7 +62,7 @@ public sealed partial class RedisEventStore : IEventStore
         await SubscribeDoorbellAsync(multiplexer);
     }
 
-    public async Task<StoredEvent> AppendAsync(string channel, string type, string data, CancellationToken cancellationToken)
+    public async Task<StoredEvent> AppendAsync(string channel, string type, string data, string origin, CancellationToken cancellationToken)
     {
         var multiplexer = Multiplexer;
         var now = _time.GetUtcNow();
@@ -75,7 +73,7 @@ public sealed partial class RedisEventStore : IEventStore
                 [
                     new NameValueEntry("event", type),
                     new NameValueEntry("data", data),
-                    new NameValueEntry("origin", _instanceId),
+                    new NameValueEntry("origin", origin),
                     new NameValueEntry("ts", now.ToUnixTimeMilliseconds()),
                 ],
                 maxLength: _maxLength,
@@ -83,7 +81,7 @@ public sealed partial class RedisEventStore : IEventStore
 
             // Fire and forget: a lost doorbell only delays delivery until the next poll, it never loses an event.
             await multiplexer.GetSubscriber().PublishAsync(Doorbell, channel, CommandFlags.FireAndForget);
-            return new StoredEvent(StreamId.Parse(id.ToString()), channel, type, data, _instanceId, now);
+            return new StoredEvent(StreamId.Parse(id.ToString()), channel, type, data, origin, now);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

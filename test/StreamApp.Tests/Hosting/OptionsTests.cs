@@ -53,4 +53,12 @@ public sealed class OptionsTests
         var error = Assert.Throws<FormatException>(() => StreamAppOptions.FromEnvironment(n => n == name ? value : null));
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_shared_store_and_a_Redis_url_exclude_each_other()
+    {
+        await using var store = new StreamApp.Store.InMemoryEventStore(10, TimeProvider.System);
+        var options = new StreamAppOptions { RedisUrl = "redis://127.0.0.1:6379", EventStore = store };
+        Assert.Throws<FormatException>(options.Validate);
+    }
 }

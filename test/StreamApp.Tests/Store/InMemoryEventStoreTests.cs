@@ -12,15 +12,15 @@ public sealed class InMemoryEventStoreTests
     public async Task Ids_are_milliseconds_then_a_sequence_and_never_go_backwards()
     {
         var clock = new ManualTimeProvider(T0);
-        await using var store = new InMemoryEventStore("x", 100, clock);
+        await using var store = new InMemoryEventStore(100, clock);
         var ms = (ulong)T0.ToUnixTimeMilliseconds();
 
-        var first = await store.AppendAsync("c", "message", "1", default);
-        var sameMillisecond = await store.AppendAsync("c", "message", "2", default);
+        var first = await store.AppendAsync("c", "message", "1", "x", default);
+        var sameMillisecond = await store.AppendAsync("c", "message", "2", "x", default);
         clock.Advance(TimeSpan.FromMilliseconds(5));
-        var later = await store.AppendAsync("c", "message", "3", default);
+        var later = await store.AppendAsync("c", "message", "3", "x", default);
         clock.Advance(TimeSpan.FromSeconds(-10)); // the clock steps back
-        var afterStepBack = await store.AppendAsync("c", "message", "4", default);
+        var afterStepBack = await store.AppendAsync("c", "message", "4", "x", default);
 
         Assert.Equal(new StreamId(ms, 0), first.Id);
         Assert.Equal(new StreamId(ms, 1), sameMillisecond.Id);
@@ -33,12 +33,12 @@ public sealed class InMemoryEventStoreTests
     public async Task Range_after_an_id_pages_through_the_log_and_trimming_keeps_the_newest()
     {
         var clock = new ManualTimeProvider(T0);
-        await using var store = new InMemoryEventStore("x", 50, clock);
+        await using var store = new InMemoryEventStore(50, clock);
         var ids = new List<StreamId>();
         for (var i = 0; i < 200; i++)
         {
             clock.Advance(TimeSpan.FromMilliseconds(1));
-            ids.Add((await store.AppendAsync("c", "message", i.ToString(System.Globalization.CultureInfo.InvariantCulture), default)).Id);
+            ids.Add((await store.AppendAsync("c", "message", i.ToString(System.Globalization.CultureInfo.InvariantCulture), "x", default)).Id);
         }
 
         var all = await store.RangeAfterAsync("c", StreamId.Zero, 1000, default);
@@ -54,11 +54,11 @@ public sealed class InMemoryEventStoreTests
     [Fact]
     public async Task Subscribers_receive_appends_in_order_until_they_unsubscribe()
     {
-        await using var store = new InMemoryEventStore("x", 100, TimeProvider.System);
+        await using var store = new InMemoryEventStore(100, TimeProvider.System);
         var subscription = await store.SubscribeAsync("c", default);
-        var a = await store.AppendAsync("c", "message", "1", default);
-        var b = await store.AppendAsync("c", "message", "2", default);
-        await store.AppendAsync("other", "message", "3", default);
+        var a = await store.AppendAsync("c", "message", "1", "x", default);
+        var b = await store.AppendAsync("c", "message", "2", "x", default);
+        await store.AppendAsync("other", "message", "3", "x", default);
 
         Assert.True(subscription.Events.TryRead(out var first));
         Assert.True(subscription.Events.TryRead(out var second));
@@ -66,7 +66,7 @@ public sealed class InMemoryEventStoreTests
         Assert.False(subscription.Events.TryRead(out _));
 
         subscription.Dispose();
-        await store.AppendAsync("c", "message", "4", default);
+        await store.AppendAsync("c", "message", "4", "x", default);
         Assert.False(subscription.Events.TryRead(out _));
     }
 }

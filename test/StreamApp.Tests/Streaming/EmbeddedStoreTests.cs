@@ -1,3 +1,4 @@
+using StreamApp.Store;
 using StreamApp.Tests.Infrastructure;
 
 namespace StreamApp.Tests.Streaming;
@@ -32,6 +33,43 @@ public sealed class EmbeddedStoreTests
         var live = await app.PublishAsync(channel, new { n = 5 });
         Assert.Equal(live, (await resumed.NextEventAsync()).Id);
         await resumed.ExpectNoEventAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Instances_hosted_in_one_process_can_share_one_embedded_store()
+    {
+        await using var shared = new InMemoryEventStore(1000, TimeProvider.System);
+        var b = await AppInstance.StartAsync("app-b", redisUrl: null, o => o with { EventStore = shared });
+        try
+        {
+            var channel = TestChannel.New("shared");
+            await using var onB = await b.StreamAsync($"?channel={channel}");
+            string fromA;
+            await using (var a = await AppInstance.StartAsync("app-a", redisUrl: null, o => o with { EventStore = shared }))
+            {
+                await using var onA = await a.StreamAsync($"?channel={channel}");
+                fromA = await a.PublishAsync(channel, new { n = 1 });
+                var frame = await onA.NextEventAsync();
+                Assert.Equal(fromA, frame.Id);
+                Assert.Equal("app-a", frame.ParseData().GetProperty("origin").GetString());
+            }
+
+            // Stopping app-a left the store (owned by the host) and app-b's stream alone.
+            var received = await onB.NextEventAsync();
+            Assert.Equal(fromA, received.Id);
+            Assert.Equal("app-b", received.ParseData().GetProperty("instance").GetString());
+            var fromB = await b.PublishAsync(channel, new { n = 2 });
+            Assert.Equal(fromB, (await onB.NextEventAsync()).Id);
+            var (_, detailed) = await b.GetJsonAsync("health/detailed");
+            using (detailed)
+            {
+                Assert.Equal("embedded", detailed.RootElement.GetProperty("store").GetString());
+            }
+        }
+        finally
+        {
+            await b.DisposeAsync();
+        }
     }
 
     [Fact]

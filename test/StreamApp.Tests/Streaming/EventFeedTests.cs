@@ -12,11 +12,11 @@ public sealed class EventFeedTests
     [Fact]
     public async Task An_event_both_replayed_and_received_live_is_delivered_once()
     {
-        await using var inner = new InMemoryEventStore("x", 1000, TimeProvider.System);
+        await using var inner = new InMemoryEventStore(1000, TimeProvider.System);
         var before = new List<StreamId>();
         for (var i = 0; i < 5; i++)
         {
-            before.Add((await inner.AppendAsync("c", "message", "0", default)).Id);
+            before.Add((await inner.AppendAsync("c", "message", "0", "x", default)).Id);
         }
 
         var store = new AppendBeforeEachReplayRead(inner, times: 1);
@@ -35,7 +35,7 @@ public sealed class EventFeedTests
         Assert.Equal([.. before[2..], racing], received);
 
         // Live events after the seam still flow, once each.
-        var live = await inner.AppendAsync("c", "message", "live", default);
+        var live = await inner.AppendAsync("c", "message", "live", "x", default);
         Assert.True(await events.MoveNextAsync());
         Assert.Equal(live.Id, events.Current.Id);
     }
@@ -43,11 +43,11 @@ public sealed class EventFeedTests
     [Fact]
     public async Task An_id_the_channel_never_issued_starts_from_now_instead_of_swallowing_live_events()
     {
-        await using var store = new InMemoryEventStore("x", 1000, TimeProvider.System);
-        await store.AppendAsync("c", "message", "old", default);
+        await using var store = new InMemoryEventStore(1000, TimeProvider.System);
+        await store.AppendAsync("c", "message", "old", "x", default);
         var feed = new EventFeed(store);
         using var session = await feed.OpenAsync("c", new StreamId(ulong.MaxValue - 1, 0), default);
-        var live = await store.AppendAsync("c", "message", "new", default);
+        var live = await store.AppendAsync("c", "message", "new", "x", default);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await using var events = session.ReadAsync(cts.Token).GetAsyncEnumerator(cts.Token);
@@ -66,14 +66,14 @@ public sealed class EventFeedTests
 
         public Task StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
 
-        public Task<StoredEvent> AppendAsync(string channel, string type, string data, CancellationToken cancellationToken) =>
-            inner.AppendAsync(channel, type, data, cancellationToken);
+        public Task<StoredEvent> AppendAsync(string channel, string type, string data, string origin, CancellationToken cancellationToken) =>
+            inner.AppendAsync(channel, type, data, origin, cancellationToken);
 
         public async Task<IReadOnlyList<StoredEvent>> RangeAfterAsync(string channel, StreamId after, int count, CancellationToken cancellationToken)
         {
             if (_left-- > 0)
             {
-                Appended.Add((await inner.AppendAsync(channel, "message", "racing", cancellationToken)).Id);
+                Appended.Add((await inner.AppendAsync(channel, "message", "racing", "x", cancellationToken)).Id);
             }
 
             return await inner.RangeAfterAsync(channel, after, count, cancellationToken);
