@@ -11,12 +11,11 @@ command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || packages+=(redis-server)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
 command -v wrk >/dev/null 2>&1 || packages+=(wrk)
-command -v kill >/dev/null 2>&1 || packages+=(procps)
 # deploy/ is checked with the real tools (test/Deploy.Tests): promtool and prometheus, keepalived -t, docker-compose config.
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || packages+=(keepalived)
 command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
-# check_sluice.sh uses pgrep (procps; "command -v kill" above always finds the shell builtin).
+# check_sluice.sh and the tests use pgrep and kill (procps).
 command -v pgrep >/dev/null 2>&1 || packages+=(procps)
 
 if ((${#packages[@]})); then
