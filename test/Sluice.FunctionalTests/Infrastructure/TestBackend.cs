@@ -61,7 +61,8 @@ public sealed class TestBackend : IAsyncDisposable
         }
     }
 
-    public static async Task<TestBackend> StartAsync(string name, int port = 0)
+    /// <param name="keepAliveTimeout">How long the backend keeps an idle client connection (Kestrel's default: 130 s).</param>
+    public static async Task<TestBackend> StartAsync(string name, int port = 0, TimeSpan? keepAliveTimeout = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -69,6 +70,11 @@ public sealed class TestBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            if (keepAliveTimeout is { } idle)
+            {
+                k.Limits.KeepAliveTimeout = idle;
+            }
+
             k.Listen(IPAddress.Loopback, port, listen => listen.Use(next => async connection =>
             {
                 Interlocked.Increment(ref self!._connections);
