@@ -229,19 +229,9 @@ internal sealed class UpstreamExchange
 
             _bodySent = true;
         }
-        catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
         {
-            return ClientClosed();
-        }
-        catch (OperationCanceledException)
-        {
-            Fail("upstream timed out (110: Connection timed out)");
-            return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
-        }
-        catch (SocketException e)
-        {
-            Fail($"writev() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
-            return Failed(NextUpstreamConditions.Error, 502, sent: true);
+            return SocketFailure(e, connection, "writev()");
         }
 
         _action = "reading response header from upstream";
@@ -286,19 +276,9 @@ internal sealed class UpstreamExchange
             {
                 read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
             {
-                return ClientClosed();
-            }
-            catch (OperationCanceledException)
-            {
-                Fail("upstream timed out (110: Connection timed out)");
-                return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
-            }
-            catch (SocketException e)
-            {
-                Fail($"recv() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
-                return Failed(NextUpstreamConditions.Error, 502, sent: true);
+                return SocketFailure(e, connection, "recv()");
             }
 
             if (read == 0)
@@ -805,6 +785,28 @@ internal sealed class UpstreamExchange
         }
 
         return value;
+    }
+
+    /// <summary>
+    /// A send or read on the upstream failed: the client went away (499), one of our timers fired (timeout,
+    /// 504), or the socket failed (error, 502, with nginx's "recv() failed (104: Connection reset by peer)").
+    /// </summary>
+    private AttemptResult SocketFailure(Exception e, UpstreamConnection connection, string syscall)
+    {
+        if (e is OperationCanceledException)
+        {
+            if (connection.Reason == CancelReason.Client)
+            {
+                return ClientClosed();
+            }
+
+            Fail("upstream timed out (110: Connection timed out)");
+            return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
+        }
+
+        var code = ((SocketException)e).NativeErrorCode;
+        Fail($"{syscall} failed ({code}: {Hosting.UnixProcess.StrError(code)})");
+        return Failed(NextUpstreamConditions.Error, 502, sent: true);
     }
 
     private AttemptResult ClientClosed()

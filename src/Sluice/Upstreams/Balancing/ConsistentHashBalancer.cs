@@ -48,39 +48,12 @@ public sealed class ConsistentHashBalancer : BalancerBase
 
         lock (set.Lock)
         {
-            var peers = set.Peers;
             while (true)
             {
                 var server = _points[(int)(selection.Hash % (uint)_points.Length)].Server;
-                UpstreamPeer? best = null;
-                var bestIndex = 0;
-                var total = 0;
-                for (var i = 0; i < peers.Length; i++)
+                if (PeerRules.PickWeighted(selection, now, 0, new OfServer(server)) is { } peer)
                 {
-                    var peer = peers[i];
-                    if (selection.IsTried(i) || !PeerRules.IsAvailable(peer, now) || !string.Equals(peer.Server, server, StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    peer.CurrentWeight += peer.EffectiveWeight;
-                    total += peer.EffectiveWeight;
-                    if (peer.EffectiveWeight < peer.Weight)
-                    {
-                        peer.EffectiveWeight++;
-                    }
-
-                    if (best is null || peer.CurrentWeight > best.CurrentWeight)
-                    {
-                        best = peer;
-                        bestIndex = i;
-                    }
-                }
-
-                if (best is not null)
-                {
-                    best.CurrentWeight -= total;
-                    return PeerRules.Take(selection, best, bestIndex, now);
+                    return peer;
                 }
 
                 selection.Hash++;
@@ -177,5 +150,11 @@ public sealed class ConsistentHashBalancer : BalancerBase
         }
 
         return i;
+    }
+
+    /// <summary>The peers of one server line (a name may have resolved to several addresses).</summary>
+    private readonly struct OfServer(string server) : IPeerFilter
+    {
+        public bool Admits(UpstreamPeer peer) => string.Equals(peer.Server, server, StringComparison.Ordinal);
     }
 }

@@ -71,38 +71,15 @@ public sealed class LeastConnBalancer : BalancerBase
             return null;
         }
 
-        if (many)
-        {
-            // Weighted round robin among the peers as loaded as the best one, from the best one on.
-            var least = best;
-            var total = 0;
-            for (var i = bestIndex; i < peers.Length; i++)
-            {
-                var peer = peers[i];
-                if (selection.IsTried(i)
-                    || (long)peer.Health.Conns * least.Weight != (long)least.Health.Conns * peer.Weight
-                    || !PeerRules.IsAvailable(peer, now))
-                {
-                    continue;
-                }
+        // Among the peers as loaded as the best one, weighted round robin decides, from the best one on.
+        return many
+            ? PeerRules.PickWeighted(selection, now, bestIndex, new SameLoad(best))
+            : PeerRules.Take(selection, best, bestIndex, now);
+    }
 
-                peer.CurrentWeight += peer.EffectiveWeight;
-                total += peer.EffectiveWeight;
-                if (peer.EffectiveWeight < peer.Weight)
-                {
-                    peer.EffectiveWeight++;
-                }
-
-                if (peer.CurrentWeight > best.CurrentWeight)
-                {
-                    best = peer;
-                    bestIndex = i;
-                }
-            }
-
-            best.CurrentWeight -= total;
-        }
-
-        return PeerRules.Take(selection, best, bestIndex, now);
+    /// <summary>Peers whose connections per weight equal the least loaded peer's.</summary>
+    private readonly struct SameLoad(UpstreamPeer least) : IPeerFilter
+    {
+        public bool Admits(UpstreamPeer peer) => (long)peer.Health.Conns * least.Weight == (long)least.Health.Conns * peer.Weight;
     }
 }

@@ -35,6 +35,50 @@ internal static class PeerRules
     }
 
     /// <summary>
+    /// Smooth weighted round robin (nginx's <c>ngx_http_upstream_get_peer</c>) over the available, untried
+    /// peers from <paramref name="start"/> on that <paramref name="filter"/> admits: each adds its effective
+    /// weight to its current weight, the largest wins and gives back the total. Round robin takes every
+    /// peer; least_conn those as loaded as the least loaded; consistent hash those of one server line.
+    /// </summary>
+    public static UpstreamPeer? PickWeighted<TFilter>(PeerSelection selection, long now, int start, TFilter filter)
+        where TFilter : struct, IPeerFilter
+    {
+        var peers = selection.Peers.Peers;
+        UpstreamPeer? best = null;
+        var bestIndex = 0;
+        var total = 0;
+        for (var i = start; i < peers.Length; i++)
+        {
+            var peer = peers[i];
+            if (selection.IsTried(i) || !IsAvailable(peer, now) || !filter.Admits(peer))
+            {
+                continue;
+            }
+
+            peer.CurrentWeight += peer.EffectiveWeight;
+            total += peer.EffectiveWeight;
+            if (peer.EffectiveWeight < peer.Weight)
+            {
+                peer.EffectiveWeight++;
+            }
+
+            if (best is null || peer.CurrentWeight > best.CurrentWeight)
+            {
+                best = peer;
+                bestIndex = i;
+            }
+        }
+
+        if (best is null)
+        {
+            return null;
+        }
+
+        best.CurrentWeight -= total;
+        return Take(selection, best, bestIndex, now);
+    }
+
+    /// <summary>
     /// nginx's <c>ngx_http_upstream_free_round_robin_peer</c>. A failure counts toward max_fails, restarts the
     /// window and lowers the effective weight by weight/max_fails; a success after the window was restarted
     /// (the trial) makes the peer live again. Returns true when this failure disabled the peer.
@@ -84,4 +128,16 @@ internal static class PeerRules
 
         return disabled;
     }
+}
+
+/// <summary>Which peers a weighted round-robin pick considers (a struct, so the check is inlined).</summary>
+internal interface IPeerFilter
+{
+    bool Admits(UpstreamPeer peer);
+}
+
+/// <summary>Every peer: plain round robin.</summary>
+internal readonly struct AnyPeer : IPeerFilter
+{
+    public bool Admits(UpstreamPeer peer) => true;
 }

@@ -23,7 +23,7 @@ public sealed class RoundRobinBalancer : BalancerBase
             var peers = selection.Peers;
             lock (peers.Lock)
             {
-                var peer = peers.IsSinglePeer ? PickSingle(selection, peers) : PickWeighted(selection, now);
+                var peer = peers.IsSinglePeer ? PickSingle(selection, peers) : PeerRules.PickWeighted(selection, now, 0, default(AnyPeer));
                 if (peer is not null)
                 {
                     return peer;
@@ -52,43 +52,5 @@ public sealed class RoundRobinBalancer : BalancerBase
         peer.Health.Conns++;
         selection.Current = peer;
         return peer;
-    }
-
-    /// <summary>nginx's <c>ngx_http_upstream_get_peer</c>; called under the set's lock.</summary>
-    private static UpstreamPeer? PickWeighted(PeerSelection selection, long now)
-    {
-        var peers = selection.Peers.Peers;
-        UpstreamPeer? best = null;
-        var bestIndex = 0;
-        var total = 0;
-        for (var i = 0; i < peers.Length; i++)
-        {
-            var peer = peers[i];
-            if (selection.IsTried(i) || !PeerRules.IsAvailable(peer, now))
-            {
-                continue;
-            }
-
-            peer.CurrentWeight += peer.EffectiveWeight;
-            total += peer.EffectiveWeight;
-            if (peer.EffectiveWeight < peer.Weight)
-            {
-                peer.EffectiveWeight++;
-            }
-
-            if (best is null || peer.CurrentWeight > best.CurrentWeight)
-            {
-                best = peer;
-                bestIndex = i;
-            }
-        }
-
-        if (best is null)
-        {
-            return null;
-        }
-
-        best.CurrentWeight -= total;
-        return PeerRules.Take(selection, best, bestIndex, now);
     }
 }
