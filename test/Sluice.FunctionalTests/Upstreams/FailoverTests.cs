@@ -105,7 +105,8 @@ public sealed partial class FailoverTests
         await using var rig = await DifferentialRig.StartAsync("""
             events {}
             http {
-                access_log off;
+                log_format attempts '$request $status upstream=[$upstream_addr] status=[$upstream_status]';
+                access_log {{LOGS}}/attempts.log attempts;
                 upstream flaky { server CLOSER max_fails=0; server GOOD max_fails=0; }
                 server {
                     listen {{LISTEN}};
@@ -139,6 +140,14 @@ public sealed partial class FailoverTests
         }
 
         Assert.All(statuses, s => Assert.Equal(s.Nginx, s.Sluice));
+
+        // Every attempt is in $upstream_addr and $upstream_status, as nginx lists them ("a, b" and "502, 200").
+        await Eventually.TrueAsync(() => rig.SluiceAccessLog("attempts.log").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == statuses.Count, "the access log is written");
+        var nginxLines = rig.NginxAccessLog("attempts.log").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var sluiceLines = rig.SluiceAccessLog("attempts.log").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        _output.WriteLine(string.Join("\n", sluiceLines));
+        Assert.Equal(nginxLines, sluiceLines);
+        Assert.Contains(sluiceLines, l => l.Contains($"upstream=[{closer.Address}, {good.Address}] status=[502, 200]", StringComparison.Ordinal));
         Assert.Contains(statuses, s => s.Request == "POST /default/" && s.Sluice == 502);
         Assert.DoesNotContain(statuses, s => s.Request.StartsWith("POST /any/", StringComparison.Ordinal) && s.Sluice != 200);
         Assert.DoesNotContain(statuses, s => s.Request.StartsWith("GET /default/", StringComparison.Ordinal) && s.Sluice != 200);
