@@ -22,7 +22,7 @@ public static class MetricsContract
         ["sluice_upstream_peer_up"] = ["upstream", "peer"],
         ["sluice_upstream_responses_total"] = ["upstream", "peer", "code_class"],
         ["sluice_upstream_response_seconds"] = ["upstream", "peer"],
-        ["streamapp_sse_open_streams"] = [],
+        ["streamapp_sse_streams_open"] = [],
     };
 
     /// <summary>The buckets README.md recommends for sluice_upstream_response_seconds.</summary>
@@ -98,8 +98,8 @@ public static class MetricsContract
     public static string AppExposition(int openStreams)
     {
         var w = new Writer();
-        w.Family("streamapp_sse_open_streams", "gauge", "Server-sent-event streams this instance holds open.");
-        w.Sample("streamapp_sse_open_streams", "", openStreams);
+        w.Family("streamapp_sse_streams_open", "gauge", "Server-sent-event streams this instance holds open.");
+        w.Sample("streamapp_sse_streams_open", "", openStreams);
         return w.ToString();
     }
 

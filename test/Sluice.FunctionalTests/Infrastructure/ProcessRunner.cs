@@ -44,8 +44,30 @@ public static class ProcessRunner
 /// <summary>Where the programs under test and the reference programs are.</summary>
 public static class Tools
 {
-    /// <summary>The sluice executable built next to the tests (the project references Sluice.Cli).</summary>
-    public static string SluiceDll => Path.Combine(AppContext.BaseDirectory, "sluice.dll");
+    /// <summary>
+    /// The sluice executable in Sluice.Cli's own output folder (the project reference builds it), whose
+    /// deps.json matches the files beside it; the copy next to the tests can lack the app-local packages
+    /// the demo's StreamApp brings, as this project resolves them against the shared framework.
+    /// </summary>
+    public static string SluiceDll { get; } = FindSluiceDll();
+
+    private static string FindSluiceDll()
+    {
+        // bin/<Configuration>/<tfm>/ of this project → src/Sluice.Cli/bin/<Configuration>/<tfm>/sluice.dll.
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var framework = here.Name;
+        var configuration = here.Parent?.Name;
+        for (var dir = here.Parent; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "Sluice.Cli", "bin", configuration ?? "Release", framework, "sluice.dll");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.Combine(AppContext.BaseDirectory, "sluice.dll");
+    }
 
     /// <summary>Runs sluice through the dotnet host, so the tests do not depend on the apphost.</summary>
     public static Task<ProcessResult> RunSluiceAsync(IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null) =>

@@ -54,14 +54,41 @@ public sealed class SluiceProcess : IAsyncDisposable
         }
     }
 
-    public static SluiceProcess Start(params string[] arguments)
+    public static SluiceProcess Start(params string[] arguments) => Start(arguments, environment: null);
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    /// <summary>Writes a line to the process's stdin (the demo's commands).</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>Starts sluice with <paramref name="arguments"/>; stdin is a pipe the test can write to (<see cref="SendLineAsync"/>).</summary>
+    public static SluiceProcess Start(string[] arguments, IReadOnlyDictionary<string, string?>? environment)
     {
         var start = new ProcessStartInfo(Tools.DotnetHost)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Tools.SluiceDll);
         foreach (var argument in arguments)
