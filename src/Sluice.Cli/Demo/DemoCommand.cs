@@ -94,6 +94,7 @@ internal static class DemoCommand
             $"  curl -X POST {url}/api/publish -H 'Content-Type: application/json' -d '{{\"data\":{{\"hello\":\"world\"}}}}'",
             $"  curl {url}/health/detailed",
             $"  curl {url}/nginx-status                 # stub_status",
+            $"  curl {url}/metrics                      # Sluice's Prometheus metrics, per upstream peer",
             $"  wrk -c 16 -d 10s {url}/api/lookup?key=1",
             "",
             "Type \"stop app-2\" or \"start app-2\" to take an instance away and back, \"status\" to list them;",

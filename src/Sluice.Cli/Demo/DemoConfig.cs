@@ -103,6 +103,14 @@ internal static class DemoConfig
                     allow 127.0.0.1;
                     deny all;
                 }
+
+                # Sluice's Prometheus metrics: per peer, per server, and the stub_status counters
+                location = /metrics {
+                    sluice_metrics;
+                    access_log off;
+                    allow 127.0.0.1;
+                    deny all;
+                }
             }
         }
         """;

@@ -26,6 +26,7 @@ public static class SluiceDirectives
         Ssl.SslDirectives.Register(table);
         Proxy.Configuration.ProxyDirectives.Register(table);
         StubStatus.StubStatusDirectives.Register(table);
+        Metrics.MetricsDirectives.Register(table);
         Gzip.GzipDirectives.Register(table);
         Headers.HeadersDirectives.Register(table);
         return table;

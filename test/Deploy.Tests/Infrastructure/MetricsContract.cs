@@ -21,11 +21,11 @@ public static class MetricsContract
         ["sluice_worker_connections"] = [],
         ["sluice_upstream_peer_up"] = ["upstream", "peer"],
         ["sluice_upstream_responses_total"] = ["upstream", "peer", "code_class"],
-        ["sluice_upstream_response_seconds"] = ["upstream", "peer"],
+        ["sluice_upstream_header_seconds"] = ["upstream", "peer"],
         ["streamapp_sse_streams_open"] = [],
     };
 
-    /// <summary>The buckets README.md recommends for sluice_upstream_response_seconds.</summary>
+    /// <summary>The buckets README.md recommends for sluice_upstream_header_seconds.</summary>
     public static readonly string[] LatencyBuckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
 
     public static readonly string[] Peers = ["app-1:8000", "app-2:8000", "app-3:8000"];
@@ -73,7 +73,7 @@ public static class MetricsContract
             w.Sample("sluice_upstream_responses_total", $"{Labels(peer)},code_class=\"5xx\"", Count(seconds, serverErrors));
         }
 
-        w.Family("sluice_upstream_response_seconds", "histogram", "Time until the upstream response header arrived ($upstream_header_time).");
+        w.Family("sluice_upstream_header_seconds", "histogram", "Time until the upstream response header arrived ($upstream_header_time).");
         foreach (var peer in Peers)
         {
             var perSecond = peer == "app-2:8000" ? 0 : 100;
@@ -84,11 +84,11 @@ public static class MetricsContract
                 cumulative = peer == "app-3:8000"
                     ? le switch { "0.005" or "0.01" or "0.025" => 0, "0.05" or "0.1" or "0.25" or "0.5" or "1" => Count(seconds, 98), _ => Count(seconds, perSecond) }
                     : le switch { "0.005" or "0.01" => Count(seconds, perSecond / 2), _ => Count(seconds, perSecond) };
-                w.Sample("sluice_upstream_response_seconds_bucket", $"{Labels(peer)},le=\"{le}\"", cumulative);
+                w.Sample("sluice_upstream_header_seconds_bucket", $"{Labels(peer)},le=\"{le}\"", cumulative);
             }
 
-            w.Sample("sluice_upstream_response_seconds_sum", Labels(peer), cumulative * 0.02);
-            w.Sample("sluice_upstream_response_seconds_count", Labels(peer), cumulative);
+            w.Sample("sluice_upstream_header_seconds_sum", Labels(peer), cumulative * 0.02);
+            w.Sample("sluice_upstream_header_seconds_count", Labels(peer), cumulative);
         }
 
         return w.ToString();

@@ -106,6 +106,11 @@ public sealed class DemoTests
             Assert.Equal(0, failures);
             Assert.Equal(["app-1", "app-3"], answered.Order());
 
+            // Sluice's own metrics saw all of it, per instance.
+            var metrics = await client.GetStringAsync("/metrics");
+            Assert.Contains("sluice_upstream_responses_total{upstream=\"backend\"", metrics, StringComparison.Ordinal);
+            Assert.Contains("sluice_upstream_peer_connections", metrics, StringComparison.Ordinal);
+
             // And back.
             await demo.SendLineAsync("start app-2");
             await Eventually.TrueAsync(() => demo.Stdout.Contains("sluice demo: app-2 started", StringComparison.Ordinal), "app-2 starts again");

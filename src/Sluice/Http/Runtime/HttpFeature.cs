@@ -49,6 +49,11 @@ public sealed class HttpBuildContext
     /// <summary>State to carry over to the next generation.</summary>
     public Dictionary<Type, object> Carry { get; } = [];
 
+    /// <summary>What runs when a request has finished (the log phase), in the order features added it.</summary>
+    public List<Action<RequestContext>> Completed { get; } = [];
+
+    public void OnRequestCompleted(Action<RequestContext> action) => Completed.Add(action);
+
     public CompiledTemplate Compile(VariableTemplate template) => Variables.Compile(template);
 
     /// <summary>Builds a location from a block that is not in the location tree (the body of an <c>if</c>).</summary>

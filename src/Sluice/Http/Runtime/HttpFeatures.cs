@@ -10,6 +10,7 @@ public static class HttpFeatures
         new Rewrite.RewriteFeature(),
         new Proxy.Runtime.ProxyFeature(),
         new StubStatus.StubStatusFeature(),
+        new Metrics.MetricsFeature(),
         new Headers.HeadersFeature(),
         new Logging.AccessLogFeature(),
     ];

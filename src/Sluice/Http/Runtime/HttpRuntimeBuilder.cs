@@ -67,7 +67,9 @@ public static class HttpRuntimeBuilder
             Counters = counters,
             ErrorLog = errorLog,
             LogFiles = logFiles,
-            RequestCompleted = AccessLogFeature.Log,
+            RequestCompleted = context.Completed.Count == 0
+                ? AccessLogFeature.Log
+                : (Action<RequestContext>)Delegate.Combine([AccessLogFeature.Log, .. context.Completed])!,
         };
     }
 

@@ -228,6 +228,9 @@ internal sealed class UpstreamPool(int workers = 1)
 
     public UpstreamTarget? Find(UpstreamGroup group) => _byGroup.GetValueOrDefault(group);
 
+    /// <summary>Every group of this generation.</summary>
+    public IEnumerable<UpstreamTarget> Targets => _byGroup.Values;
+
     /// <summary>Hands over the previous generation's group with the same configuration (and so its pool).</summary>
     public UpstreamRuntime? Take(UpstreamGroup group) => _bySignature.Remove(Signature(group), out var runtime) ? runtime : null;
 

@@ -93,17 +93,20 @@ internal sealed class ProxyHandler : PhaseHandler
             {
                 // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0).
                 balancer.Free(selection, peer, failed: false);
+                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
                 return PhaseOutcome.Done;
             }
 
             if (result.IsFinal)
             {
                 balancer.Free(selection, peer, failed: false);
+                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
                 return result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
             }
 
             // nginx counts 403 and 404 as "next" (not a failure of the peer), every other reason as a failure.
             var failed = result.Failure is not (NextUpstreamConditions.Http403 or NextUpstreamConditions.Http404);
+            peer.Metrics?.Record(attempt.Status, failed, attempt.HeaderTime, attempt.ResponseTime);
             if (balancer.Free(selection, peer, failed) && failed)
             {
                 exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");

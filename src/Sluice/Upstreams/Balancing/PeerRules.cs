@@ -17,6 +17,14 @@ internal static class PeerRules
 
     public static bool IsFull(UpstreamPeer peer) => peer.MaxConns != 0 && peer.Health.Conns >= peer.MaxConns;
 
+    /// <summary>For the metrics: whether the peer takes new requests now, and when its fail_timeout ends if it is out (0 if not).</summary>
+    /// <remarks>Read without the group's lock: a scrape may see a peer a moment before or after a change.</remarks>
+    public static (bool Available, long FailedUntil) Describe(UpstreamPeer peer, long now)
+    {
+        var failed = IsFailed(peer, now);
+        return (peer.Usable && !failed, failed ? Volatile.Read(ref peer.Health.Checked) + peer.FailTimeoutSeconds : 0);
+    }
+
     /// <summary>
     /// The attempt goes to <paramref name="peer"/>: one more connection, a new fail_timeout window when the
     /// last one is over (the request after fail_timeout is the trial), and the peer is marked tried.

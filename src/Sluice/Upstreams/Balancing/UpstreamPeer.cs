@@ -63,6 +63,9 @@ public sealed class UpstreamPeer
 
     public int FailCount => Volatile.Read(ref Health.Fails);
 
+    /// <summary>Where attempts on this peer are counted for the metrics endpoint; null when no block serves metrics.</summary>
+    public Metrics.PeerMetrics? Metrics { get; set; }
+
     /// <summary>Not <c>down</c> or draining: the peer may take new requests when it is healthy.</summary>
     internal bool Usable => !Down && !Drain;
 
