@@ -1,6 +1,14 @@
 using Sluice.Cli.Demo;
 using Sluice.Hosting;
 
+// Socket completions run on the epoll thread instead of hopping to the thread pool: Sluice's request path
+// never blocks, and the hop (a futex wake and a context switch per read) is much of a proxy's cost. Read by
+// the runtime when the first socket is made, so it must be set before anything opens one.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+{
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
 // The executable is thin: everything lives in the Sluice library so tests drive the same code. The one
 // command of its own is `sluice demo`, which needs the sample application tier.
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };

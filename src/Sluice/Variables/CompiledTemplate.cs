@@ -32,6 +32,12 @@ public sealed class CompiledTemplate
             return Literal;
         }
 
+        // One variable alone ("$host"): its value is the result, nothing to build.
+        if (_parts.Length == 1 && _parts[0].Getter is { } only)
+        {
+            return only(request) ?? "";
+        }
+
         var sb = new StringBuilder();
         AppendTo(sb, request);
         return sb.ToString();

@@ -1,4 +1,6 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
 
 namespace Sluice.Http.Runtime;
@@ -26,8 +28,16 @@ internal sealed class ReadingObserver : IDuplexPipe
     public static void Attach(ConnectionContext context, ConnectionState connection, ServerCounters counters) =>
         context.Transport = new ReadingObserver(context.Transport, connection, counters);
 
-    private sealed class ObservingReader(PipeReader inner, ConnectionState connection, ServerCounters counters) : PipeReader
+    /// <summary>
+    /// Passes reads through, looking at each result. A read that has to wait completes through this reader's
+    /// own reusable value-task source (one per connection), so observing costs no allocation per read.
+    /// </summary>
+    private sealed class ObservingReader(PipeReader inner, ConnectionState connection, ServerCounters counters) : PipeReader, IValueTaskSource<ReadResult>
     {
+        private ManualResetValueTaskSourceCore<ReadResult> _source = new() { RunContinuationsAsynchronously = false };
+        private ConfiguredValueTaskAwaitable<ReadResult>.ConfiguredValueTaskAwaiter _pending;
+        private Action? _onInnerCompleted;
+
         public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
 
         public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
@@ -49,7 +59,10 @@ internal sealed class ReadingObserver : IDuplexPipe
                 return new ValueTask<ReadResult>(result);
             }
 
-            return ObserveAsync(pending);
+            _source.Reset();
+            _pending = pending.ConfigureAwait(false).GetAwaiter();
+            _pending.UnsafeOnCompleted(_onInnerCompleted ??= OnInnerCompleted);
+            return new ValueTask<ReadResult>(this, _source.Version);
         }
 
         public override bool TryRead(out ReadResult result)
@@ -63,11 +76,20 @@ internal sealed class ReadingObserver : IDuplexPipe
             return true;
         }
 
-        private async ValueTask<ReadResult> ObserveAsync(ValueTask<ReadResult> pending)
+        private void OnInnerCompleted()
         {
-            var result = await pending.ConfigureAwait(false);
-            Observe(result);
-            return result;
+            try
+            {
+                var result = _pending.GetResult();
+                _pending = default;
+                Observe(result);
+                _source.SetResult(result);
+            }
+            catch (Exception e)
+            {
+                _pending = default;
+                _source.SetException(e);
+            }
         }
 
         private void Observe(in ReadResult result)
@@ -77,5 +99,12 @@ internal sealed class ReadingObserver : IDuplexPipe
                 counters.BytesArrived(connection);
             }
         }
+
+        ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _source.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
+
+        void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _source.OnCompleted(continuation, state, token, flags);
     }
 }

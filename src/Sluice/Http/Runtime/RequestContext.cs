@@ -105,6 +105,24 @@ public sealed class RequestContext
     /// <summary>Body bytes written to the client (<c>$body_bytes_sent</c>), kept by the response writer.</summary>
     public long BodyBytesSent { get; set; }
 
+    private Proxy.Runtime.UpstreamState? _upstream;
+    private bool _proxied;
+
+    /// <summary>The upstream attempts of this request; null when it was not proxied.</summary>
+    public Proxy.Runtime.UpstreamState? Upstream => _proxied ? _upstream : null;
+
+    /// <summary>Starts the upstream part of the request, reusing the state of the connection's previous request.</summary>
+    public Proxy.Runtime.UpstreamState BeginUpstream()
+    {
+        _upstream ??= new Proxy.Runtime.UpstreamState();
+        _upstream.Reset();
+        _proxied = true;
+        return _upstream;
+    }
+
+    /// <summary>The HttpContext object, kept across the requests of a connection (Kestrel keeps this RequestContext).</summary>
+    internal Microsoft.AspNetCore.Http.DefaultHttpContext? ReusableHttp { get; set; }
+
     public void Start(HttpContext http, HttpRuntime runtime, ConnectionState? connection, string rawTarget)
     {
         Http = http;
@@ -128,6 +146,7 @@ public sealed class RequestContext
         SetVariables = null;
         Items = null;
         BodyBytesSent = 0;
+        _proxied = false;
     }
 
     /// <summary>Where this request's errors go: the current location's error log.</summary>

@@ -16,7 +16,12 @@ public static class RequestProcessor
     /// <summary>nginx allows ten URI changes per request (<c>NGX_HTTP_MAX_URI_CHANGES</c>).</summary>
     private const int MaxUriChanges = 10;
 
-    public static async Task ProcessAsync(RequestContext request, SocketRuntime socket)
+    /// <remarks>
+    /// The request path is written so that only the frames that really wait allocate: phases that finish
+    /// synchronously (nearly all but the content handler) are not awaited, and the content handler's task is
+    /// handed up as it is when nothing runs after it.
+    /// </remarks>
+    public static ValueTask ProcessAsync(RequestContext request, SocketRuntime socket)
     {
         var http = request.Http;
         request.Address = socket.For(request.Connection?.Local?.Address ?? http.Connection.LocalIpAddress);
@@ -39,24 +44,24 @@ public static class RequestProcessor
 
         if (!hostValid || !TryParseTarget(request))
         {
-            await FinalizeAsync(request, 400).ConfigureAwait(false);
-            return;
+            return new ValueTask(FinalizeAsync(request, 400));
         }
 
-        var outcome = await RunPhasesAsync(request, request.Server.ServerLocation, HttpPhase.ServerRewrite, HttpPhase.ServerRewrite).ConfigureAwait(false);
-        if (outcome.Kind == PhaseOutcomeKind.Finalize)
-        {
-            await FinalizeAsync(request, outcome.Status).ConfigureAwait(false);
-            return;
-        }
-
-        if (outcome.Kind == PhaseOutcomeKind.Done)
-        {
-            return;
-        }
-
-        await RunLocationAsync(request).ConfigureAwait(false);
+        var serverPhases = RunPhases(request, request.Server.ServerLocation, HttpPhase.ServerRewrite, HttpPhase.ServerRewrite);
+        return serverPhases.IsCompletedSuccessfully
+            ? AfterServerRewrite(request, serverPhases.Result)
+            : AfterServerRewriteAsync(request, serverPhases);
     }
+
+    private static ValueTask AfterServerRewrite(RequestContext request, PhaseOutcome outcome) => outcome.Kind switch
+    {
+        PhaseOutcomeKind.Finalize => new ValueTask(FinalizeAsync(request, outcome.Status)),
+        PhaseOutcomeKind.Done => ValueTask.CompletedTask,
+        _ => RunLocationAsync(request),
+    };
+
+    private static async ValueTask AfterServerRewriteAsync(RequestContext request, ValueTask<PhaseOutcome> pending) =>
+        await AfterServerRewrite(request, await pending.ConfigureAwait(false)).ConfigureAwait(false);
 
     private static bool TryParseTarget(RequestContext request)
     {
@@ -84,7 +89,8 @@ public static class RequestProcessor
     }
 
     /// <summary>Finds the location for the current URI and runs it; loops on internal redirects.</summary>
-    private static async Task RunLocationAsync(RequestContext request)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask RunLocationAsync(RequestContext request)
     {
         while (true)
         {
@@ -109,7 +115,8 @@ public static class RequestProcessor
                 return;
             }
 
-            var outcome = await RunLocationPhasesAsync(request).ConfigureAwait(false);
+            var phases = RunLocationPhases(request);
+            var outcome = phases.IsCompletedSuccessfully ? phases.Result : await phases.ConfigureAwait(false);
             switch (outcome.Kind)
             {
                 case PhaseOutcomeKind.Done:
@@ -153,25 +160,41 @@ public static class RequestProcessor
     /// location for the later phases; that location keeps the found location's content handler unless it has
     /// its own (nginx keeps <c>r-&gt;content_handler</c>).
     /// </summary>
-    private static async Task<PhaseOutcome> RunLocationPhasesAsync(RequestContext request)
+    private static ValueTask<PhaseOutcome> RunLocationPhases(RequestContext request)
     {
         var found = request.Location;
-        var outcome = await RunPhasesAsync(request, found, HttpPhase.Rewrite, HttpPhase.Rewrite).ConfigureAwait(false);
+        var rewrite = RunPhases(request, found, HttpPhase.Rewrite, HttpPhase.Rewrite);
+        return rewrite.IsCompletedSuccessfully ? AfterRewrite(request, found, rewrite.Result) : AfterRewriteAsync(request, found, rewrite);
+    }
+
+    private static ValueTask<PhaseOutcome> AfterRewrite(RequestContext request, LocationRuntime found, PhaseOutcome outcome)
+    {
         if (outcome.Kind != PhaseOutcomeKind.Next)
         {
-            return outcome;
+            return new ValueTask<PhaseOutcome>(outcome);
         }
 
         var current = request.Location;
-        outcome = await RunPhasesAsync(request, current, HttpPhase.PreAccess, HttpPhase.TryFiles).ConfigureAwait(false);
+        var access = RunPhases(request, current, HttpPhase.PreAccess, HttpPhase.TryFiles);
+        return access.IsCompletedSuccessfully ? AfterAccess(request, found, current, access.Result) : AfterAccessAsync(request, found, current, access);
+    }
+
+    private static ValueTask<PhaseOutcome> AfterAccess(RequestContext request, LocationRuntime found, LocationRuntime current, PhaseOutcome outcome)
+    {
         if (outcome.Kind != PhaseOutcomeKind.Next)
         {
-            return outcome;
+            return new ValueTask<PhaseOutcome>(outcome);
         }
 
         var content = HasContentHandler(current) || ReferenceEquals(current, found) ? current : found;
-        return await RunPhasesAsync(request, content, HttpPhase.Content, HttpPhase.Content).ConfigureAwait(false);
+        return RunPhases(request, content, HttpPhase.Content, HttpPhase.Content);
     }
+
+    private static async ValueTask<PhaseOutcome> AfterRewriteAsync(RequestContext request, LocationRuntime found, ValueTask<PhaseOutcome> pending) =>
+        await AfterRewrite(request, found, await pending.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private static async ValueTask<PhaseOutcome> AfterAccessAsync(RequestContext request, LocationRuntime found, LocationRuntime current, ValueTask<PhaseOutcome> pending) =>
+        await AfterAccess(request, found, current, await pending.ConfigureAwait(false)).ConfigureAwait(false);
 
     private static bool HasContentHandler(LocationRuntime location)
     {
@@ -198,16 +221,69 @@ public static class RequestProcessor
         return true;
     }
 
-    private static async Task<PhaseOutcome> RunPhasesAsync(RequestContext request, LocationRuntime location, HttpPhase first, HttpPhase last)
+    /// <summary>
+    /// The handlers of the given phases, in order, until one decides. Handlers that finish synchronously are
+    /// not awaited; a pending one is handed up as it is when no handler of these phases follows it.
+    /// </summary>
+    private static ValueTask<PhaseOutcome> RunPhases(RequestContext request, LocationRuntime location, HttpPhase first, HttpPhase last)
     {
-        foreach (var handler in location.Handlers)
+        var handlers = location.Handlers;
+        for (var i = 0; i < handlers.Length; i++)
         {
+            var handler = handlers[i];
             if (handler.Phase < first || handler.Phase > last)
             {
                 continue;
             }
 
-            var outcome = await handler.ExecuteAsync(request).ConfigureAwait(false);
+            var pending = handler.ExecuteAsync(request);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return HasHandlerAfter(handlers, i, first, last) ? RunPhasesAfterAsync(request, location, first, last, i, pending) : pending;
+            }
+
+            var outcome = pending.Result;
+            if (outcome.Kind != PhaseOutcomeKind.Next)
+            {
+                return new ValueTask<PhaseOutcome>(outcome);
+            }
+        }
+
+        return new ValueTask<PhaseOutcome>(PhaseOutcome.Next);
+    }
+
+    private static bool HasHandlerAfter(PhaseHandler[] handlers, int index, HttpPhase first, HttpPhase last)
+    {
+        for (var i = index + 1; i < handlers.Length; i++)
+        {
+            if (handlers[i].Phase >= first && handlers[i].Phase <= last)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The rest of <see cref="RunPhases"/> once handler <paramref name="index"/> had to wait.</summary>
+    private static async ValueTask<PhaseOutcome> RunPhasesAfterAsync(RequestContext request, LocationRuntime location, HttpPhase first, HttpPhase last, int index, ValueTask<PhaseOutcome> pending)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        if (outcome.Kind != PhaseOutcomeKind.Next)
+        {
+            return outcome;
+        }
+
+        var handlers = location.Handlers;
+        for (var i = index + 1; i < handlers.Length; i++)
+        {
+            var handler = handlers[i];
+            if (handler.Phase < first || handler.Phase > last)
+            {
+                continue;
+            }
+
+            outcome = await handler.ExecuteAsync(request).ConfigureAwait(false);
             if (outcome.Kind != PhaseOutcomeKind.Next)
             {
                 return outcome;
@@ -310,7 +386,7 @@ public static class RequestProcessor
 
     private static async Task RunNamedAsync(RequestContext request, LocationRuntime named)
     {
-        var outcome = await RunPhasesAsync(request, named, HttpPhase.Rewrite, HttpPhase.Content).ConfigureAwait(false);
+        var outcome = await RunPhases(request, named, HttpPhase.Rewrite, HttpPhase.Content).ConfigureAwait(false);
         switch (outcome.Kind)
         {
             case PhaseOutcomeKind.Finalize:

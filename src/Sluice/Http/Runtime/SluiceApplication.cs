@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Abstractions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Sluice.Core;
@@ -39,36 +40,77 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         runtime.Counters.RequestStarted(connection);
-        var http = new DefaultHttpContext(contextFeatures);
-        var request = new RequestContext();
+
+        // Kestrel keeps one context per connection for us (as ASP.NET Core's hosting layer does with its own):
+        // the request state and the HttpContext are reset and reused, not allocated per request.
+        RequestContext request;
+        if (contextFeatures is IHostContextContainer<RequestContext> container)
+        {
+            request = container.HostContext ??= new RequestContext();
+        }
+        else
+        {
+            request = new RequestContext();
+        }
+
+        DefaultHttpContext http;
+        if (request.ReusableHttp is { } reusable)
+        {
+            reusable.Initialize(contextFeatures);
+            http = reusable;
+        }
+        else
+        {
+            http = new DefaultHttpContext(contextFeatures);
+            request.ReusableHttp = http;
+        }
+
         request.Start(http, runtime, connection, contextFeatures.Get<IHttpRequestFeature>()?.RawTarget ?? "/");
         return request;
     }
 
-    public async Task ProcessRequestAsync(RequestContext context)
+    public Task ProcessRequestAsync(RequestContext context)
     {
         var socket = SocketFor(context.Runtime);
         if (socket is null)
         {
             // The configuration no longer has this socket; the listener is being closed.
             context.Http.Response.StatusCode = 503;
-            return;
+            return Task.CompletedTask;
         }
 
-        var response = context.Http.Response;
-        response.OnStarting(static state => SetServerHeader((RequestContext)state), context);
+        context.Http.Response.OnStarting(static state => SetServerHeader((RequestContext)state), context);
+        ValueTask pending;
         try
         {
-            await RequestProcessor.ProcessAsync(context, socket).ConfigureAwait(false);
+            pending = RequestProcessor.ProcessAsync(context, socket);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            context.ErrorLog.Write(LogLevel.Error, $"{e.GetType().Name}: {e.Message} while processing \"{context.RawTarget}\"");
-            if (!response.HasStarted)
-            {
-                await SpecialResponse.SendAsync(context, 500).ConfigureAwait(false);
-            }
+            return FailAsync(context, e);
         }
+
+        // Only a request that has to wait (proxying, files) pays for an async frame here.
+        return pending.IsCompletedSuccessfully ? Task.CompletedTask : AwaitAsync(context, pending);
+    }
+
+    private static async Task AwaitAsync(RequestContext context, ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await FailAsync(context, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A bug of ours, not the client's: logged, and a 500 when nothing was sent yet.</summary>
+    private static Task FailAsync(RequestContext context, Exception e)
+    {
+        context.ErrorLog.Write(LogLevel.Error, $"{e.GetType().Name}: {e.Message} while processing \"{context.RawTarget}\"");
+        return context.Http.Response.HasStarted ? Task.CompletedTask : SpecialResponse.SendAsync(context, 500);
     }
 
     public void DisposeContext(RequestContext context, Exception? exception)
@@ -80,6 +122,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
 
         context.Runtime.Counters.RequestFinished(context.Connection);
         context.Runtime.RequestCompleted?.Invoke(context);
+        context.ReusableHttp?.Uninitialize();
     }
 
     /// <summary>nginx's header filter, the last word on response headers: Server, and no Last-Modified except on 200, 206, 304.</summary>

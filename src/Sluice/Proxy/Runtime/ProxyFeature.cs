@@ -110,22 +110,35 @@ internal sealed class ProxyFeature : IHttpFeature
         location.Features[typeof(ProxyLocation)] = proxy;
     }
 
-    private static (string, CompiledTemplate)[] Headers(LocationBuildContext location, out FrozenSet<string> names)
+    private static ProxySetHeader[] Headers(LocationBuildContext location, out FrozenSet<string> names)
     {
         var configured = location.GetList(S.SetHeaders);
-        var list = new List<(string, CompiledTemplate)>();
+        var list = new List<ProxySetHeader>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        void Add(string name, string value)
+        {
+            // The body's framing is the proxy's to write (nginx's $proxy_internal_body_length and _chunked).
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            var template = location.Compile(VariableTemplate.Parse(value, default));
+            var proxyHost = name.Equals("Host", StringComparison.OrdinalIgnoreCase) && value == "$proxy_host";
+            list.Add(new ProxySetHeader(name, template, proxyHost));
+        }
+
         foreach (var (name, value) in configured)
         {
             seen.Add(name);
-            list.Add((name, location.Compile(VariableTemplate.Parse(value, default))));
+            Add(name, value);
         }
 
         foreach (var (name, value) in DefaultHeaders)
         {
             if (seen.Add(name))
             {
-                list.Add((name, location.Compile(VariableTemplate.Parse(value, default))));
+                Add(name, value);
             }
         }
 

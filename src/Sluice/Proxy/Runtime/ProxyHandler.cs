@@ -22,6 +22,7 @@ internal sealed class ProxyHandler : PhaseHandler
 
     public override HttpPhase Phase => HttpPhase.Content;
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<PhaseOutcome> ExecuteAsync(RequestContext request)
     {
         var target = ResolveTarget(request);
@@ -61,12 +62,12 @@ internal sealed class ProxyHandler : PhaseHandler
             }
         }
 
-        var state = new UpstreamState();
-        request.SetItem(state);
+        var state = request.BeginUpstream();
         var upstream = target.Upstream.Runtime;
         var balancer = upstream.Balancer;
         var client = request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress;
-        var selection = balancer.Begin(new BalancerRequest(target.Upstream.HashKey?.Render(request), client));
+        var selection = state.Selection = balancer.Begin(new BalancerRequest(target.Upstream.HashKey?.Render(request), client), state.Selection);
+        var exchange = state.Exchange ??= new UpstreamExchange();
         if (_proxy.NextUpstreamTries > 0 && selection.Tries > _proxy.NextUpstreamTries)
         {
             selection.Tries = (int)_proxy.NextUpstreamTries;
@@ -87,8 +88,7 @@ internal sealed class ProxyHandler : PhaseHandler
             }
 
             var attempt = state.Start(peer.Name);
-            var exchange = new UpstreamExchange(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt);
-            var result = await exchange.RunAsync().ConfigureAwait(false);
+            var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
             if (result.Done)
             {
                 // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0).

@@ -20,7 +20,7 @@ public sealed record ProxyLocation
     public CompiledTemplate? PassTemplate { get; init; }
 
     /// <summary><c>proxy_set_header</c> (with nginx's defaults) in the order they are sent; an empty value sends nothing.</summary>
-    public required (string Name, CompiledTemplate Value)[] SetHeaders { get; init; }
+    public required ProxySetHeader[] SetHeaders { get; init; }
 
     /// <summary>Request headers not copied from the client because a proxy_set_header (or default) decides them.</summary>
     public required FrozenSet<string> SetHeaderNames { get; init; }
@@ -64,6 +64,9 @@ public sealed record ProxyLocation
 
     public CompiledTemplate? Method { get; init; }
 }
+
+/// <summary>One header the proxy sets: its name, its value template, and whether it is the Host of <c>$proxy_host</c> (known per request without rendering).</summary>
+public sealed record ProxySetHeader(string Name, CompiledTemplate Value, bool IsProxyHost);
 
 /// <summary>A compiled proxy_redirect rule.</summary>
 public abstract record RedirectRule

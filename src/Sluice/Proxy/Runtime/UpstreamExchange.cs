@@ -27,24 +27,32 @@ internal sealed class UpstreamExchange
     /// <summary>More than this unflushed with proxy_buffering on, and the client gets it now.</summary>
     private const int FlushThreshold = 64 * 1024;
 
-    private readonly RequestContext _request;
-    private readonly ProxyLocation _proxy;
-    private readonly UpstreamRuntime _upstream;
-    private readonly UpstreamPeer _peer;
-    private readonly string _proxyHost;
-    private readonly string _scheme;
-    private readonly string _uri;
-    private readonly string _method;
-    private readonly RequestBody _body;
-    private readonly UpstreamState.Attempt _attempt;
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private RequestContext _request = null!;
+    private ProxyLocation _proxy = null!;
+    private UpstreamRuntime _upstream = null!;
+    private UpstreamPeer _peer = null!;
+    private string _proxyHost = "";
+    private string _scheme = "";
+    private string _uri = "";
+    private string _method = "";
+    private RequestBody _body;
+    private UpstreamState.Attempt _attempt = null!;
+    private ResponseHead _headBuffer = null!;
+    private long _started;
     private UpstreamConnection? _connection;
     private ResponseHead? _head;
     private CancellationTokenRegistration _abortRegistration;
     private string _action = "connecting to upstream";
     private bool _bodySent;
+    private long _attemptBytesReceived;
+    private string? _pendingError;
+    private readonly RequestHeadWriter _requestHead = new();
 
-    public UpstreamExchange(
+    /// <summary>
+    /// Prepares the exchange for one attempt. One exchange object serves every attempt of a request, and the
+    /// requests after it on the same client connection (it is kept in the request's <see cref="UpstreamState"/>).
+    /// </summary>
+    public UpstreamExchange Reset(
         RequestContext request,
         ProxyLocation proxy,
         UpstreamRuntime upstream,
@@ -54,7 +62,8 @@ internal sealed class UpstreamExchange
         string uri,
         string method,
         RequestBody body,
-        UpstreamState.Attempt attempt)
+        UpstreamState.Attempt attempt,
+        ResponseHead head)
     {
         _request = request;
         _proxy = proxy;
@@ -66,6 +75,16 @@ internal sealed class UpstreamExchange
         _method = method;
         _body = body;
         _attempt = attempt;
+        _headBuffer = head;
+        _started = Stopwatch.GetTimestamp();
+        _connection = null;
+        _head = null;
+        _abortRegistration = default;
+        _action = "connecting to upstream";
+        _bodySent = false;
+        _attemptBytesReceived = 0;
+        _pendingError = null;
+        return this;
     }
 
     private HttpContext Http => _request.Http;
@@ -73,7 +92,8 @@ internal sealed class UpstreamExchange
     private CancellationToken Aborted => _request.Http.RequestAborted;
 
     /// <summary>Connects (or reuses), sends the request and reads the response head; sends the response unless its status asks for the next upstream.</summary>
-    public async Task<AttemptResult> RunAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<AttemptResult> RunAsync()
     {
         var fresh = false;
         var sent = false;
@@ -99,7 +119,39 @@ internal sealed class UpstreamExchange
             }
 
             sent = true;
-            var outcome = await SendAndReadHeadAsync().ConfigureAwait(false);
+            var outcome = await SendRequestAsync().ConfigureAwait(false);
+            if (outcome is null)
+            {
+                // The head is read here, not in a method of its own: this is where a request waits, and every
+                // frame that waits costs an allocation.
+                _action = "reading response header from upstream";
+                var connection = _connection!;
+                while (!TryParseHead(connection, out outcome) && outcome is null)
+                {
+                    int read;
+                    try
+                    {
+                        read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or SocketException)
+                    {
+                        outcome = SocketFailure(e, connection, "recv()");
+                        break;
+                    }
+
+                    if (read == 0)
+                    {
+                        Fail("upstream prematurely closed connection");
+                        outcome = Failed(NextUpstreamConditions.Error, 502, sent: true);
+                        break;
+                    }
+
+                    connection.End += read;
+                    _attemptBytesReceived += read;
+                    _attempt.BytesReceived += read;
+                }
+            }
+
             if (outcome is { } result)
             {
                 // A cached connection the peer closed meanwhile is not the peer's failure: once more, on a new connection.
@@ -156,9 +208,6 @@ internal sealed class UpstreamExchange
             $"{message}, client: {client}, server: {request.Server.PrimaryName}, request: \"{http.Request.Method} {request.RawTarget} {http.Request.Protocol}\", upstream: \"{upstream}\"{host}");
     }
 
-    private long _attemptBytesReceived;
-    private string? _pendingError;
-
     private void Fail(string message) => _pendingError = message;
 
     private void LogPending()
@@ -170,7 +219,8 @@ internal sealed class UpstreamExchange
         }
     }
 
-    private async Task<AttemptResult?> ConnectAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult?> ConnectAsync()
     {
         _action = "connecting to upstream";
         var started = Stopwatch.GetTimestamp();
@@ -197,7 +247,8 @@ internal sealed class UpstreamExchange
     }
 
     /// <summary>Sends the request and reads the response head; null on success (the head is in <see cref="_head"/>).</summary>
-    private async Task<AttemptResult?> SendAndReadHeadAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult?> SendRequestAsync()
     {
         var connection = _connection!;
         connection.Requests++;
@@ -206,10 +257,15 @@ internal sealed class UpstreamExchange
         _action = "sending request to upstream";
         try
         {
-            using (var requestHead = BuildRequestHead())
+            BuildRequestHead(_requestHead);
+            try
             {
-                _attempt.BytesSent = requestHead.Length;
-                await connection.SendAsync(requestHead.Written, _proxy.SendTimeout).ConfigureAwait(false);
+                _attempt.BytesSent = _requestHead.Length;
+                await connection.SendAsync(_requestHead.Written, _proxy.SendTimeout).ConfigureAwait(false);
+            }
+            finally
+            {
+                _requestHead.Release();
             }
 
             if (_body.Bytes is { Length: > 65536 } large)
@@ -228,14 +284,22 @@ internal sealed class UpstreamExchange
             }
 
             _bodySent = true;
+            return null;
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException)
         {
             return SocketFailure(e, connection, "writev()");
         }
+    }
 
-        _action = "reading response header from upstream";
-        var head = new ResponseHead();
+    /// <summary>
+    /// Parses what the connection's buffer holds: true once the head is complete (interim 1xx answers
+    /// skipped); false when more bytes are needed or the head is refused (then <paramref name="failure"/>).
+    /// </summary>
+    private bool TryParseHead(UpstreamConnection connection, out AttemptResult? failure)
+    {
+        failure = null;
+        var head = _headBuffer;
         while (true)
         {
             var parsed = head.Parse(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start));
@@ -249,13 +313,14 @@ internal sealed class UpstreamExchange
                 }
 
                 _head = head;
-                return null;
+                return true;
             }
 
             if (parsed < 0)
             {
                 Fail($"upstream sent {head.Error}");
-                return Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+                failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+                return false;
             }
 
             if (connection.Start > 0)
@@ -268,52 +333,26 @@ internal sealed class UpstreamExchange
             if (connection.End == connection.Buffer.Length)
             {
                 Fail("upstream sent too big header");
-                return Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+                failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
             }
 
-            int read;
-            try
-            {
-                read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException)
-            {
-                return SocketFailure(e, connection, "recv()");
-            }
-
-            if (read == 0)
-            {
-                Fail("upstream prematurely closed connection");
-                return Failed(NextUpstreamConditions.Error, 502, sent: true);
-            }
-
-            connection.End += read;
-            _attemptBytesReceived += read;
-            _attempt.BytesReceived += read;
+            return false;
         }
     }
 
     /// <summary>The request line and header fields nginx would send (proxy_set_header with its defaults, then the client's own), and a buffered body.</summary>
-    private RequestHeadWriter BuildRequestHead()
+    private void BuildRequestHead(RequestHeadWriter head)
     {
         var request = _request;
         var http = Http;
-        var head = new RequestHeadWriter();
+        head.Begin();
         head.RequestLine(_method, _uri, _proxy.Http11);
-        foreach (var (name, value) in _proxy.SetHeaders)
+        foreach (var set in _proxy.SetHeaders)
         {
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                // The body's framing is ours to write (nginx's $proxy_internal_body_length and _chunked).
-                continue;
-            }
-
-            var rendered = name.Equals("Host", StringComparison.OrdinalIgnoreCase) && value.Literal is null && value.Source.Source == "$proxy_host"
-                ? _proxyHost
-                : value.Render(request);
+            var rendered = set.IsProxyHost ? _proxyHost : set.Value.Render(request);
             if (rendered.Length > 0)
             {
-                head.Header(name, rendered);
+                head.Header(set.Name, rendered);
             }
         }
 
@@ -355,12 +394,11 @@ internal sealed class UpstreamExchange
             // A small body goes in the same write as the head.
             head.Append(small);
         }
-
-        return head;
     }
 
     /// <summary>A request body streamed from the client as it arrives (proxy_request_buffering off), chunked when its length is unknown.</summary>
-    private async Task<AttemptResult?> SendStreamedBodyAsync(UpstreamConnection connection)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult?> SendStreamedBodyAsync(UpstreamConnection connection)
     {
         var reader = Http.Request.BodyReader;
         var chunked = _body.StreamLength < 0;
@@ -439,15 +477,15 @@ internal sealed class UpstreamExchange
     }
 
     /// <summary>Copies the upstream's status, headers (less hidden ones, Location rewritten) and body to the client.</summary>
-    public async Task SendResponseAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendResponseAsync()
     {
         var connection = _connection!;
         var head = _head!;
         var http = Http;
         var response = http.Response;
         var request = _request;
-        var state = request.Item<UpstreamState>()!;
-        state.ResponseHead = head;
+        request.Upstream!.ResponseHead = head;
         var status = head.Status;
         SpecialResponse.SetStatus(request, status);
         if (head.Reason.Length > 0 && request.ErrorStatus == 0)
@@ -456,8 +494,10 @@ internal sealed class UpstreamExchange
         }
 
         var flushEachRead = !_proxy.Buffering;
-        foreach (var (name, value) in head.Headers)
+        var headers = head.Headers;
+        for (var i = 0; i < headers.Count; i++)
         {
+            var (name, value) = headers[i];
             if (name.Equals("X-Accel-Buffering", StringComparison.OrdinalIgnoreCase))
             {
                 // nginx honours the upstream's own switch unless proxy_ignore_headers says otherwise.
@@ -510,11 +550,14 @@ internal sealed class UpstreamExchange
     }
 
     /// <summary>The body, as its framing says (Content-Length, chunked, or until the upstream closes); returns whether it was complete and its raw length.</summary>
-    private async Task<(bool Complete, long Length)> CopyBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool flushEachRead, bool chunkedToClient)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(bool Complete, long Length)> CopyBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool flushEachRead, bool chunkedToClient)
     {
         var decoder = head.Chunked ? new ChunkedDecoder() : null;
         var remaining = head.Chunked ? -1 : head.ContentLength;
-        var readSize = (int)Math.Max(_proxy.BufferSize, 16384);
+        // Within Kestrel's own buffer blocks (4 KiB, pooled, less a chunk's framing): a larger ask would rent
+        // (and often allocate) an array per read; nginx reads upstream bodies into 4 KiB proxy_buffers too.
+        const int readSize = 4096 - 64;
         long raw = 0;
         long unflushed = 0;
         while (true)

@@ -1,37 +1,62 @@
 using System.Globalization;
 using System.Text;
+using Sluice.Upstreams.Balancing;
+using Sluice.Upstreams.Http1;
 
 namespace Sluice.Proxy.Runtime;
 
 /// <summary>
 /// What the upstream attempts of one request did, for <c>$upstream_addr</c>, <c>$upstream_status</c> and the
-/// timing variables: one entry per attempt, rendered as nginx does ("a:1, b:2").
+/// timing variables: one entry per attempt, rendered as nginx does ("a:1, b:2"). It also holds the per-request
+/// objects of proxying (the peer selection, the exchange, the response head), and is reset and reused for
+/// the next request of the same client connection, so a proxied request allocates none of them.
 /// </summary>
 public sealed class UpstreamState
 {
     private readonly List<Attempt> _attempts = [];
+    private int _count;
 
-    public IReadOnlyList<Attempt> Attempts => _attempts;
+    public IReadOnlyList<Attempt> Attempts => _attempts.GetRange(0, _count);
 
-    /// <summary>The response head of the attempt that answered (for <c>$upstream_http_*</c>).</summary>
-    public Upstreams.Http1.ResponseHead? ResponseHead { get; set; }
+    /// <summary>The response head of the attempt that answered (for <c>$upstream_http_*</c>); null until one did.</summary>
+    public ResponseHead? ResponseHead { get; set; }
+
+    /// <summary>The head buffer the attempts parse into (one at a time).</summary>
+    internal ResponseHead Head { get; } = new();
+
+    /// <summary>The balancer's state for this request, kept for reuse.</summary>
+    internal PeerSelection? Selection { get; set; }
+
+    /// <summary>The exchange object of the attempts, kept for reuse.</summary>
+    internal UpstreamExchange? Exchange { get; set; }
+
+    public void Reset()
+    {
+        _count = 0;
+        ResponseHead = null;
+    }
 
     public Attempt Start(string address)
     {
-        var attempt = new Attempt(address);
-        _attempts.Add(attempt);
+        if (_count == _attempts.Count)
+        {
+            _attempts.Add(new Attempt());
+        }
+
+        var attempt = _attempts[_count++];
+        attempt.Reset(address);
         return attempt;
     }
 
     public string Render(Func<Attempt, string> field)
     {
-        if (_attempts.Count == 1)
+        if (_count == 1)
         {
             return field(_attempts[0]);
         }
 
         var sb = new StringBuilder();
-        for (var i = 0; i < _attempts.Count; i++)
+        for (var i = 0; i < _count; i++)
         {
             if (i > 0)
             {
@@ -45,9 +70,9 @@ public sealed class UpstreamState
     }
 
     /// <summary>One attempt on one peer.</summary>
-    public sealed class Attempt(string address)
+    public sealed class Attempt
     {
-        public string Address { get; } = address;
+        public string Address { get; private set; } = "";
 
         /// <summary>The upstream's status; 0 when none was received (nginx prints 502 or 504 then, as the status it finalized with).</summary>
         public int Status { get; set; }
@@ -63,6 +88,18 @@ public sealed class UpstreamState
         public long BytesSent { get; set; }
 
         public long BytesReceived { get; set; }
+
+        internal void Reset(string address)
+        {
+            Address = address;
+            Status = 0;
+            ConnectTime = null;
+            HeaderTime = null;
+            ResponseTime = null;
+            ResponseLength = 0;
+            BytesSent = 0;
+            BytesReceived = 0;
+        }
     }
 
     /// <summary>nginx's seconds with millisecond resolution; "-" when the phase did not happen.</summary>

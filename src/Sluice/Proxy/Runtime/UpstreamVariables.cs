@@ -13,14 +13,14 @@ public static class UpstreamVariables
         "proxy_host" => r => ProxyHost(r),
         "proxy_port" => r => r.Location.Feature<ProxyLocation>()?.Pass is StaticProxyPass p ? p.Port : null,
         "proxy_add_x_forwarded_for" => r => ForwardedFor(r),
-        "upstream_addr" => r => r.Item<UpstreamState>()?.Render(a => a.Address),
-        "upstream_status" => r => r.Item<UpstreamState>()?.Render(a => a.Status == 0 ? "-" : a.Status.ToString(CultureInfo.InvariantCulture)),
-        "upstream_connect_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.ConnectTime)),
-        "upstream_header_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.HeaderTime)),
-        "upstream_response_time" => r => r.Item<UpstreamState>()?.Render(a => UpstreamState.Seconds(a.ResponseTime)),
-        "upstream_response_length" => r => r.Item<UpstreamState>()?.Render(a => a.ResponseLength.ToString(CultureInfo.InvariantCulture)),
-        "upstream_bytes_received" => r => r.Item<UpstreamState>()?.Render(a => a.BytesReceived.ToString(CultureInfo.InvariantCulture)),
-        "upstream_bytes_sent" => r => r.Item<UpstreamState>()?.Render(a => a.BytesSent.ToString(CultureInfo.InvariantCulture)),
+        "upstream_addr" => r => r.Upstream?.Render(a => a.Address),
+        "upstream_status" => r => r.Upstream?.Render(a => a.Status == 0 ? "-" : a.Status.ToString(CultureInfo.InvariantCulture)),
+        "upstream_connect_time" => r => r.Upstream?.Render(a => UpstreamState.Seconds(a.ConnectTime)),
+        "upstream_header_time" => r => r.Upstream?.Render(a => UpstreamState.Seconds(a.HeaderTime)),
+        "upstream_response_time" => r => r.Upstream?.Render(a => UpstreamState.Seconds(a.ResponseTime)),
+        "upstream_response_length" => r => r.Upstream?.Render(a => a.ResponseLength.ToString(CultureInfo.InvariantCulture)),
+        "upstream_bytes_received" => r => r.Upstream?.Render(a => a.BytesReceived.ToString(CultureInfo.InvariantCulture)),
+        "upstream_bytes_sent" => r => r.Upstream?.Render(a => a.BytesSent.ToString(CultureInfo.InvariantCulture)),
         _ when name.StartsWith("upstream_http_", StringComparison.Ordinal) => UpstreamHeader(name[14..].Replace('_', '-')),
         _ => null,
     };
@@ -36,5 +36,5 @@ public static class UpstreamVariables
         return headers.Count == 0 ? address : $"{string.Join(", ", headers.ToArray())}, {address}";
     }
 
-    private static VariableGetter UpstreamHeader(string header) => r => r.Item<UpstreamState>()?.ResponseHead?[header];
+    private static VariableGetter UpstreamHeader(string header) => r => r.Upstream?.ResponseHead?[header];
 }

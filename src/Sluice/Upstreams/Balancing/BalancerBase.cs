@@ -13,7 +13,7 @@ public abstract class BalancerBase : IUpstreamBalancer
 
     public PeerSet Peers { get; }
 
-    public virtual PeerSelection Begin(BalancerRequest request) => new(Peers, request);
+    public virtual PeerSelection Begin(BalancerRequest request, PeerSelection? reuse = null) => reuse?.Reset(Peers, request) ?? new(Peers, request);
 
     public abstract UpstreamPeer? Pick(PeerSelection selection);
 

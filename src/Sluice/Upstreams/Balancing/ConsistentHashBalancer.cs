@@ -26,9 +26,9 @@ public sealed class ConsistentHashBalancer : BalancerBase
 
     internal IReadOnlyList<RingPoint> Points => _points;
 
-    public override PeerSelection Begin(BalancerRequest request)
+    public override PeerSelection Begin(BalancerRequest request, PeerSelection? reuse = null)
     {
-        var selection = new PeerSelection(Peers, request);
+        var selection = base.Begin(request, reuse);
         if (!string.IsNullOrEmpty(request.HashKey))
         {
             selection.Hash = (uint)FindPoint(_points, Crc32.HashToUInt32(Encoding.UTF8.GetBytes(request.HashKey)));

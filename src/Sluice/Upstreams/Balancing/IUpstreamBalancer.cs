@@ -12,8 +12,8 @@ public interface IUpstreamBalancer
     /// <summary>The primary peers (their <see cref="PeerSet.Next"/> is the backup set).</summary>
     PeerSet Peers { get; }
 
-    /// <summary>Per-request state for the attempts of one request (nginx's peer data).</summary>
-    PeerSelection Begin(BalancerRequest request);
+    /// <summary>Per-request state for the attempts of one request (nginx's peer data); <paramref name="reuse"/> is reset and returned when given.</summary>
+    PeerSelection Begin(BalancerRequest request, PeerSelection? reuse = null);
 
     /// <summary>The peer for the next attempt, its connection count already taken; null when none is available (nginx's NGX_BUSY: "no live upstreams").</summary>
     UpstreamPeer? Pick(PeerSelection selection);
@@ -35,25 +35,38 @@ public readonly record struct BalancerRequest(string? HashKey, IPAddress? Client
 public sealed class PeerSelection
 {
     private ulong _tried;
-    private readonly bool[]? _triedMore;
+    private bool[]? _triedMore;
 
     public PeerSelection(PeerSet primary, BalancerRequest request)
     {
         Peers = primary;
+        Reset(primary, request);
+    }
+
+    /// <summary>Starts over for another request (a selection is reused across the requests of a client connection).</summary>
+    public PeerSelection Reset(PeerSet primary, BalancerRequest request)
+    {
+        Peers = primary;
         Request = request;
         var most = Math.Max(primary.Count, primary.Next?.Count ?? 0);
-        if (most > 64)
+        if (most > 64 && (_triedMore is null || _triedMore.Length < most - 64))
         {
             _triedMore = new bool[most - 64];
         }
 
+        ResetTried();
         Tries = primary.Tries + (primary.Next?.Tries ?? 0);
+        Current = null;
+        Hash = 0;
+        Rehash = 0;
+        MethodTries = 0;
+        return this;
     }
 
     /// <summary>The set peers are picked from now; switches to the backup set when the primary has none left.</summary>
     public PeerSet Peers { get; internal set; }
 
-    public BalancerRequest Request { get; }
+    public BalancerRequest Request { get; private set; }
 
     /// <summary>Attempts still allowed (nginx's <c>pc-&gt;tries</c>: every peer that is not down once, less with proxy_next_upstream_tries).</summary>
     public int Tries { get; set; }

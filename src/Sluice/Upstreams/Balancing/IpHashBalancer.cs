@@ -19,7 +19,12 @@ public sealed class IpHashBalancer : BalancerBase
     {
     }
 
-    public override PeerSelection Begin(BalancerRequest request) => new(Peers, request) { Hash = 89 };
+    public override PeerSelection Begin(BalancerRequest request, PeerSelection? reuse = null)
+    {
+        var selection = base.Begin(request, reuse);
+        selection.Hash = 89;
+        return selection;
+    }
 
     public override UpstreamPeer? Pick(PeerSelection selection)
     {

@@ -53,8 +53,10 @@ public sealed class KeepaliveCache : IDisposable
                     continue;
                 }
 
+                // No poll(2) per request to see whether the peer closed it meanwhile: a request that finds it
+                // closed before any response byte is sent again on a new connection (UpstreamExchange).
                 _idle.Remove(node);
-                if (!Expired(node.Value) && node.Value.IsIdleAndOpen())
+                if (!Expired(node.Value))
                 {
                     found = node.Value;
                     break;

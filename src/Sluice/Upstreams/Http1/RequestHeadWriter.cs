@@ -6,15 +6,33 @@ namespace Sluice.Upstreams.Http1;
 
 /// <summary>
 /// Builds an HTTP/1.x request head in a pooled buffer: the request line, then header fields, then the
-/// empty line. Strings are written as Latin-1, the bytes they were read as. Return the buffer with
-/// <see cref="Dispose"/>.
+/// empty line. Strings are written as Latin-1, the bytes they were read as. <see cref="Begin"/> rents the
+/// buffer and <see cref="Release"/> gives it back, so one writer serves request after request.
 /// </summary>
-public sealed class RequestHeadWriter : IDisposable
+public sealed class RequestHeadWriter
 {
-    private byte[] _buffer;
+    private const int Capacity = 2048;
+    private byte[] _buffer = [];
     private int _length;
 
-    public RequestHeadWriter(int capacity = 2048) => _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+    public RequestHeadWriter(bool begin = false)
+    {
+        if (begin)
+        {
+            Begin();
+        }
+    }
+
+    /// <summary>Starts a new head in a buffer from the pool.</summary>
+    public void Begin()
+    {
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Capacity);
+        }
+
+        _length = 0;
+    }
 
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
 
@@ -57,10 +75,16 @@ public sealed class RequestHeadWriter : IDisposable
         _length += bytes.Length;
     }
 
-    public void Dispose()
+    /// <summary>Returns the buffer to the pool (until the next <see cref="Begin"/>).</summary>
+    public void Release()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
         _buffer = [];
+        _length = 0;
     }
 
     private void Append(char c)

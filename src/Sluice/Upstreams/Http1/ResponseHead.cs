@@ -11,7 +11,13 @@ namespace Sluice.Upstreams.Http1;
 /// </summary>
 public sealed class ResponseHead
 {
-    private readonly List<KeyValuePair<string, string>> _headers = [];
+    private List<KeyValuePair<string, string>> _headers = [];
+
+    /// <summary>
+    /// The previous head's fields: an upstream sends the same names and mostly the same values response
+    /// after response, so a field whose bytes match the one in the same place last time reuses its strings.
+    /// </summary>
+    private List<KeyValuePair<string, string>> _previous = [];
 
     /// <summary>10 or 11: HTTP/1.0 or HTTP/1.1 (and later 1.x, which nginx treats as 1.1).</summary>
     public int Version { get; private set; }
@@ -136,10 +142,10 @@ public sealed class ResponseHead
 
     private void Reset()
     {
+        (_previous, _headers) = (_headers, _previous);
         _headers.Clear();
         Version = 0;
         Status = 0;
-        Reason = "";
         ContentLength = -1;
         Chunked = false;
         ConnectionClose = false;
@@ -190,7 +196,8 @@ public sealed class ResponseHead
             return false;
         }
 
-        Reason = after.IsEmpty ? "" : Encoding.Latin1.GetString(after.Trim((byte)' '));
+        var reason = after.IsEmpty ? default : after.Trim((byte)' ');
+        Reason = reason.SequenceEqual("OK"u8) ? "OK" : Ascii.Equals(reason, Reason) ? Reason : Latin1(reason);
         return true;
     }
 
@@ -216,8 +223,19 @@ public sealed class ResponseHead
         }
 
         var valueBytes = colon < 0 ? default : line[(colon + 1)..].Trim(" \t"u8);
-        var name = KnownHeaderNames.Get(nameBytes) ?? Encoding.Latin1.GetString(nameBytes);
-        var value = valueBytes.IsEmpty ? "" : Encoding.Latin1.GetString(valueBytes);
+        string name, value;
+        var index = _headers.Count;
+        if (index < _previous.Count && Ascii.Equals(nameBytes, _previous[index].Key))
+        {
+            name = _previous[index].Key;
+            value = Ascii.Equals(valueBytes, _previous[index].Value) ? _previous[index].Value : Latin1(valueBytes);
+        }
+        else
+        {
+            name = KnownHeaderNames.Get(nameBytes) ?? Encoding.Latin1.GetString(nameBytes);
+            value = Latin1(valueBytes);
+        }
+
         if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
         {
             ContentLength = Utf8Parser.TryParse(valueBytes, out long length, out var consumed) && consumed == valueBytes.Length && length >= 0 ? length : -1;
@@ -234,6 +252,8 @@ public sealed class ResponseHead
         _headers.Add(new(name, value));
         return true;
     }
+
+    private static string Latin1(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.Latin1.GetString(bytes);
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
 }

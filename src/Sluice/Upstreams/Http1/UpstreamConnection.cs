@@ -8,12 +8,13 @@ namespace Sluice.Upstreams.Http1;
 /// One TCP connection to an upstream peer: the socket, a buffer for the response head (nginx's
 /// <c>proxy_buffer_size</c>) that also holds the body bytes read along with it, and what the keepalive
 /// cache needs to know (requests served, age, idle time). Socket operations take a timeout each (nginx's
-/// per-operation connect, send and read timers); a timeout or the client going away cancels them, after
-/// which the connection is closed, never reused.
+/// per-operation connect, send and read timers, kept by <see cref="ConnectionDeadlines"/>); a timeout or the
+/// client going away cancels them, after which the connection is closed, never reused.
 /// </summary>
 public sealed class UpstreamConnection : IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private long _deadline = long.MaxValue;
     private bool _disposed;
 
     private UpstreamConnection(Socket socket, EndPoint peer, int bufferSize)
@@ -23,7 +24,14 @@ public sealed class UpstreamConnection : IDisposable
         Buffer = new byte[bufferSize];
         CreatedAt = Stopwatch.GetTimestamp();
         CacheNode = new LinkedListNode<UpstreamConnection>(this);
+        ConnectionDeadlines.Add(this);
     }
+
+    /// <summary>When the pending operation times out (<see cref="ConnectionDeadlines.Now"/>); long.MaxValue when none is pending.</summary>
+    internal long Deadline => Volatile.Read(ref _deadline);
+
+    /// <summary>This connection's slot in <see cref="ConnectionDeadlines"/>.</summary>
+    internal int DeadlineIndex { get; set; } = -1;
 
     /// <summary>This connection's place in the keepalive cache's list, made once so caching it allocates nothing.</summary>
     internal LinkedListNode<UpstreamConnection> CacheNode { get; }
@@ -67,9 +75,9 @@ public sealed class UpstreamConnection : IDisposable
         using var registration = aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), connection);
         try
         {
-            connection._cancel.CancelAfter(Clamp(timeout));
+            connection.Arm(timeout);
             await socket.ConnectAsync(peer, connection._cancel.Token).ConfigureAwait(false);
-            connection._cancel.CancelAfter(Timeout.InfiniteTimeSpan);
+            connection.StopTimer();
             return connection;
         }
         catch (OperationCanceledException)
@@ -90,7 +98,7 @@ public sealed class UpstreamConnection : IDisposable
     {
         while (!data.IsEmpty)
         {
-            _cancel.CancelAfter(Clamp(timeout));
+            Arm(timeout);
             var sent = await Socket.SendAsync(data, SocketFlags.None, _cancel.Token).ConfigureAwait(false);
             data = data[sent..];
         }
@@ -99,12 +107,39 @@ public sealed class UpstreamConnection : IDisposable
     /// <summary>One read within <paramref name="timeout"/> (proxy_read_timeout is the time between two reads); 0 at end of stream.</summary>
     public ValueTask<int> ReceiveAsync(Memory<byte> destination, TimeSpan timeout)
     {
-        _cancel.CancelAfter(Clamp(timeout));
+        Arm(timeout);
         return Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
     }
 
     /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
-    public void StopTimer() => _cancel.CancelAfter(Timeout.InfiniteTimeSpan);
+    public void StopTimer() => Volatile.Write(ref _deadline, long.MaxValue);
+
+    /// <summary>The next operation must complete within <paramref name="timeout"/>.</summary>
+    private void Arm(TimeSpan timeout)
+    {
+        var milliseconds = (long)Math.Min(timeout.TotalMilliseconds, long.MaxValue / 4);
+        Volatile.Write(ref _deadline, ConnectionDeadlines.Now + milliseconds);
+    }
+
+    /// <summary>
+    /// Called by <see cref="ConnectionDeadlines"/> when the pending operation's time is up — unless that
+    /// operation finished and another was armed meanwhile (the deadline seen is no longer the deadline).
+    /// </summary>
+    internal void TimedOut(long deadline)
+    {
+        if (Interlocked.CompareExchange(ref _deadline, long.MaxValue, deadline) != deadline)
+        {
+            return;
+        }
+
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 
     /// <summary>After an operation was cancelled: by the client, else by one of our timers.</summary>
     public CancelReason Reason => Cancelled == CancelReason.None ? CancelReason.Timeout : Cancelled;
@@ -153,10 +188,6 @@ public sealed class UpstreamConnection : IDisposable
 
     public int Buffered => End - Start;
 
-    /// <summary>A timer takes at most int.MaxValue milliseconds (24.8 days); nginx's longer timeouts mean "practically never".</summary>
-    private static TimeSpan Clamp(TimeSpan timeout) =>
-        timeout.TotalMilliseconds >= int.MaxValue ? TimeSpan.FromMilliseconds(int.MaxValue - 1) : timeout;
-
     public void Dispose()
     {
         if (_disposed)
@@ -165,6 +196,7 @@ public sealed class UpstreamConnection : IDisposable
         }
 
         _disposed = true;
+        ConnectionDeadlines.Remove(this);
         Socket.Dispose();
         _cancel.Dispose();
     }
