@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -542,9 +543,12 @@ def measure_requests(target_pids, port: int, scenario: Scenario, settings: Setti
 def measure_sse(procs: Processes, env: Environment, running: Running, settings: Settings, tag: str) -> dict:
     url = f"http://127.0.0.1:{running.port}/sse"
     client = ["dotnet", str(SSEBENCH_DLL), "client", "--url", url]
-    # Warm-up: a few streams, so that first-use costs (JIT, pools) are in the idle figure, not per stream.
-    warm = subprocess.run(client + ["--streams", "20", "--seconds", "1", "--ramp-seconds", "10"],
-                          capture_output=True, text=True, timeout=60)
+    # Warm-up: up to 100 streams for at least 3 s, so that first-use costs (JIT, pools) are in the idle figure,
+    # not per stream, and Sluice's stream path has reached tier 1 (with 20 streams for 1 s it was still being
+    # recompiled during the first seconds of the hold, at ~0.2 core).
+    warm_streams, warm_seconds = min(100, settings.sse_streams), max(3.0, settings.warmup)
+    warm = subprocess.run(client + ["--streams", str(warm_streams), "--seconds", str(warm_seconds), "--ramp-seconds", "10"],
+                          capture_output=True, text=True, timeout=warm_seconds + 60)
     if "RESULT " not in warm.stdout:
         raise RuntimeError(f"SSE warm-up through {running.name} failed:\n{warm.stdout}\n{warm.stderr}")
     time.sleep(1.0)
@@ -562,18 +566,27 @@ def measure_sse(procs: Processes, env: Environment, running: Running, settings: 
         ready = proc.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"SSE client through {running.name}: {ready}{tail(env.work, tag + '-sse-client')}")
-        cpu_before = cpu_ticks(pids)
+        cpu_ready = cpu_ticks(pids)
         samples = []
-        deadline = time.monotonic() + settings.sse_seconds - 0.3
+        closing = ""
+        # Sample RSS every 0.5 s until the client says CLOSING (it writes nothing else meanwhile).
+        deadline = time.monotonic() + settings.sse_seconds + 60
         while time.monotonic() < deadline and proc.poll() is None:
             samples.append(status_kib(running.pids(), "VmRSS"))
-            time.sleep(0.5)
+            readable, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if readable:
+                closing = proc.stdout.readline()
+                break
+        cpu_closing = cpu_ticks(running.pids())
+        if not closing.startswith("CLOSING"):
+            raise RuntimeError(f"SSE client through {running.name} did not finish its hold: {closing}{tail(env.work, tag + '-sse-client')}")
         result_line = ""
         for line in proc.stdout:
             if line.startswith("RESULT "):
                 result_line = line
         proc.wait(timeout=60)
-        cpu = cpu_ticks(running.pids()) - cpu_before
+        time.sleep(0.5)  # the proxy finishes closing the upstream side
+        cpu_closed = cpu_ticks(running.pids())
     finally:
         procs.stop(proc, timeout=5)
     if not result_line:
@@ -585,7 +598,8 @@ def measure_sse(procs: Processes, env: Environment, running: Running, settings: 
         "rss_idle_mib": idle_kib / 1024,
         "rss_during_mib": during_kib / 1024,
         "kib_per_stream": (during_kib - idle_kib) / opened,
-        "cpu_us_per_event": cpu * 1e6 / CLK_TCK / data["latency_samples"] if data["latency_samples"] else float("nan"),
+        "cpu_us_per_event": (cpu_closing - cpu_ready) * 1e6 / CLK_TCK / data["latency_samples"] if data["latency_samples"] else float("nan"),
+        "cpu_us_per_close": (cpu_closed - cpu_closing) * 1e6 / CLK_TCK / opened,
         "peak_rss_mib": status_kib(running.pids(), "VmHWM") / 1024,
         "ready": ready.strip(),
     }
@@ -608,7 +622,7 @@ FIGURES_HTTP = [
 FIGURES_SSE = [
     ("opened", "streams open", "{:,.0f}", "higher"),
     ("dropped", "dropped streams", "{:,.0f}", "lower"),
-    ("events", "events received", "{:,.0f}", "higher"),
+    ("latency_samples", "events during the hold", "{:,.0f}", "higher"),
     ("lost", "lost events", "{:,.0f}", "lower"),
     ("reordered", "reordered events", "{:,.0f}", "lower"),
     ("p50_ms", "delivery p50 ms", "{:.2f}", "lower"),
@@ -617,6 +631,7 @@ FIGURES_SSE = [
     ("rss_during_mib", "RSS with streams MiB", "{:.1f}", "lower"),
     ("kib_per_stream", "memory KiB/stream", "{:.1f}", "lower"),
     ("cpu_us_per_event", "CPU µs/event", "{:.1f}", "lower"),
+    ("cpu_us_per_close", "CPU µs/stream closed", "{:.1f}", "lower"),
 ]
 
 
@@ -726,8 +741,10 @@ def report(settings: Settings, results: dict, notes: list[str], info: list[tuple
             lines.append(f"| {label} | " + " | ".join(row(s, "off", key, spec)) + " |")
         lines += ["", "Memory per stream = (RSS with the streams open − RSS idle after a warm-up) ÷ streams open; "
                   "delivery latency = receive time − the send time in the event (same monotonic clock), over the "
-                  "events received while all streams were held; CPU µs/event = the proxy's CPU time while the "
-                  "streams were held ÷ the events delivered meanwhile.", ""]
+                  "events received while all streams were held (expected: streams × hold s × events/s); CPU µs/event = "
+                  "the proxy's CPU time while the streams were held ÷ the events delivered meanwhile; CPU µs/stream "
+                  "closed = its CPU time from the end of the hold until the client has closed every stream, ÷ streams. "
+                  "Lost and reordered count over each stream's whole life.", ""]
 
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
@@ -737,7 +754,7 @@ def report(settings: Settings, results: dict, notes: list[str], info: list[tuple
     for (name, log, proxy), runs in results.items():
         for r in runs:
             if name == "sse":
-                lines.append(f"| {r['round']} | {name} | {log} | {proxy} | {r['events']:,} | {fmt(r['p99_ms'], '{:.2f}')} | "
+                lines.append(f"| {r['round']} | {name} | {log} | {proxy} | {r['latency_samples']:,} | {fmt(r['p99_ms'], '{:.2f}')} | "
                              f"{fmt(r['cpu_us_per_event'], '{:.1f}')} µs/event | {r['peak_rss_mib']:.1f} | lost {r['lost']}, dropped {r['dropped']}, failed {r['failed']} |")
             else:
                 lines.append(f"| {r['round']} | {name} | {log} | {proxy} | {r['rps']:,.0f} | {fmt(r.get('p99_ms', float('nan')), '{:.2f}')} | "
@@ -949,8 +966,9 @@ def run_one(procs: Processes, env: Environment, settings: Settings, s: Scenario,
 
 def summary_line(s: Scenario, r: dict) -> str:
     if s.kind == "sse":
-        return (f"{r['opened']}/{r['streams']} streams, {r['events']:,} events, lost {r['lost']}, dropped {r['dropped']}, "
-                f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['kib_per_stream']:.1f} KiB/stream")
+        return (f"{r['opened']}/{r['streams']} streams, {r['latency_samples']:,} events held, lost {r['lost']}, dropped {r['dropped']}, "
+                f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['kib_per_stream']:.1f} KiB/stream, "
+                f"{r['cpu_us_per_event']:.1f} µs/event, {r['cpu_us_per_close']:.0f} µs/close")
     return (f"{r['rps']:,.0f} req/s, p99 {r.get('p99_ms', float('nan')):.2f} ms, {r['cpu_us_per_req']:.1f} µs/req, "
             f"{r['peak_rss_mib']:.1f} MiB" + (f", {r['errors']} errors" if r["errors"] else ""))
 

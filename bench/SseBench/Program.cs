@@ -7,7 +7,7 @@ using SseBench;
 //   SseBench client --url http://127.0.0.1:P/sse --streams N --seconds T [--ramp-seconds R] [--connect-concurrency C]
 //
 // The client prints "READY opened=N failed=N" once every stream has its first event (or the ramp ran out), holds
-// the streams for T seconds, then prints one "RESULT {json}" line; see bench/README.md.
+// the streams for T seconds, prints "CLOSING", closes them, then prints one "RESULT {json}" line; see bench/README.md.
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(Usage.Text);

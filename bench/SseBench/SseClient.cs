@@ -10,7 +10,8 @@ namespace SseBench;
 /// first event (at most <see cref="ClientOptions.Ramp"/>), says READY, holds them for
 /// <see cref="ClientOptions.Hold"/>, then closes them and reports. Latency is receive time − the send time in
 /// the event, for events received during the hold (the steady state); events, lost and reordered count over
-/// each stream's whole life; a stream that ends before the client closes it is dropped.
+/// each stream's whole life; a stream that ends before the client closes it is dropped. Prints READY when the
+/// hold starts and CLOSING when it ends, so that the caller can measure the proxy in between.
 /// </summary>
 internal static class SseClient
 {
@@ -54,6 +55,10 @@ internal static class SseClient
 
         await Task.Delay(options.Hold).ConfigureAwait(false);
         Volatile.Write(ref run.Stopping, 1);
+
+        // The caller stops counting the hold's CPU time here: closing the streams is measured on its own.
+        await progress.WriteLineAsync("CLOSING").ConfigureAwait(false);
+        await progress.FlushAsync().ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(tasks).ConfigureAwait(false);
         return ClientResult.From(options, streams, rampSeconds);
