@@ -183,10 +183,14 @@ internal sealed class HotPathFixture : IAsyncDisposable
 
     public string RenderLogLine() => LogLine.Render(Request);
 
-    /// <summary>One request that succeeds on its first peer: Begin, Pick, Free (ProxyHandler's sequence).</summary>
+    /// <summary>The selection a connection's requests reuse (ProxyHandler keeps one in the request's upstream state).</summary>
+    [ThreadStatic]
+    private static PeerSelection? _selection;
+
+    /// <summary>One request that succeeds on its first peer: Begin (reusing the selection), Pick, Free — ProxyHandler's sequence.</summary>
     public static UpstreamPeer PickAndFree(IUpstreamBalancer balancer, BalancerRequest request)
     {
-        var selection = balancer.Begin(request);
+        var selection = _selection = balancer.Begin(request, _selection);
         var peer = balancer.Pick(selection) ?? throw new InvalidOperationException("no peer");
         balancer.Free(selection, peer, failed: false);
         return peer;
@@ -194,10 +198,13 @@ internal sealed class HotPathFixture : IAsyncDisposable
 
     public int ParseResponseHead() => Head.Parse(ResponseBytes);
 
-    /// <summary>The head nginx sends for the request above with the /api/ location's headers.</summary>
+    private static readonly RequestHeadWriter Writer = new();
+
+    /// <summary>The head nginx sends for the request above with the /api/ location's headers (one writer reused, as an exchange does).</summary>
     public static int WriteRequestHead()
     {
-        using var head = new RequestHeadWriter();
+        var head = Writer;
+        head.Begin();
         head.RequestLine("GET", "/api/items?page=2", http11: true);
         head.Header("Host", "backend");
         head.Header("X-Real-IP", "127.0.0.1");
@@ -205,7 +212,9 @@ internal sealed class HotPathFixture : IAsyncDisposable
         head.Header("User-Agent", "wrk");
         head.Header("Accept", "*/*");
         head.End();
-        return head.Length;
+        var length = head.Length;
+        head.Release();
+        return length;
     }
 
     public async ValueTask DisposeAsync()

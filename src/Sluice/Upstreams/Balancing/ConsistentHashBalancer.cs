@@ -29,9 +29,17 @@ public sealed class ConsistentHashBalancer : BalancerBase
     public override PeerSelection Begin(BalancerRequest request, PeerSelection? reuse = null)
     {
         var selection = base.Begin(request, reuse);
-        if (!string.IsNullOrEmpty(request.HashKey))
+        if (request.HashKey is { Length: > 0 } key)
         {
-            selection.Hash = (uint)FindPoint(_points, Crc32.HashToUInt32(Encoding.UTF8.GetBytes(request.HashKey)));
+            var length = Encoding.UTF8.GetByteCount(key);
+            var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+            Span<byte> bytes = rented ?? stackalloc byte[512];
+            bytes = bytes[..Encoding.UTF8.GetBytes(key, bytes)];
+            selection.Hash = (uint)FindPoint(_points, Crc32.HashToUInt32(bytes));
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
         }
 
         return selection;
