@@ -69,9 +69,14 @@ internal sealed class AccessLogFeature : IHttpFeature
         }
     }
 
+    /// <summary>The line being built, one per thread: rendering a line allocates only the line.</summary>
+    [ThreadStatic]
+    private static StringBuilder? _line;
+
     private static string Render(CompiledAccessLog log, RequestContext request)
     {
-        var sb = new StringBuilder(256);
+        var sb = _line ??= new StringBuilder(512);
+        sb.Clear();
         foreach (var part in log.Parts)
         {
             if (part.Literal is { } literal)

@@ -48,7 +48,7 @@ public sealed class ErrorLog
 
             if (target.File is { } file)
             {
-                file.Write(line);
+                file.WriteNow(line);
             }
             else if (target.ToStderr)
             {

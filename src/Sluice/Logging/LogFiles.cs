@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
 
 namespace Sluice.Logging;
 
@@ -34,12 +33,24 @@ public sealed class LogFiles : IAsyncDisposable
     }
 }
 
-/// <summary>Appends lines to one file from a single background task; the file is reopened (logrotate) on request.</summary>
+/// <summary>
+/// Appends lines to one file from a single background task; the file is reopened (logrotate) on request.
+/// Access log lines are gathered and written together every <see cref="BatchInterval"/> — a request only
+/// enqueues its line, waking no thread and making no write(2) of its own, which is what nginx's
+/// <c>access_log … buffer=</c> buys; error log lines (<see cref="WriteNow"/>) go out at once.
+/// </summary>
 public sealed class LogFileWriter : IAsyncDisposable
 {
-    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>How long an access log line may wait before it is on disk.</summary>
+    public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentQueue<TaskCompletionSource> _flushes = new();
     private readonly string _path;
     private readonly Task _loop;
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _reopen;
     private FileStream? _file;
 
     public LogFileWriter(string path)
@@ -49,63 +60,103 @@ public sealed class LogFileWriter : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
     }
 
-    public void Write(string line) => _queue.Writer.TryWrite(new Item(line, null, false));
+    /// <summary>Queues an access log line; it reaches the file within <see cref="BatchInterval"/>.</summary>
+    public void Write(string line) => _lines.Enqueue(line);
 
-    public void Reopen() => _queue.Writer.TryWrite(new Item(null, null, true));
+    /// <summary>Queues a line and has it written now (error log lines).</summary>
+    public void WriteNow(string line)
+    {
+        _lines.Enqueue(line);
+        Wake();
+    }
+
+    public void Reopen()
+    {
+        _reopen = true;
+        Wake();
+    }
 
     public Task FlushAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new Item(null, done, false));
+        _flushes.Enqueue(done);
+        Wake();
         return done.Task;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _file?.Dispose();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Wake()
+    {
+        // One pending wake is enough: the loop drains everything each time.
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
     }
 
     private async Task LoopAsync()
     {
-        var reader = _queue.Reader;
         var pending = new MemoryStream();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var bytes = new byte[4096];
+        var stopping = false;
+        while (true)
         {
-            var flushes = new List<TaskCompletionSource>();
-            while (reader.TryRead(out var item))
+            try
             {
-                if (item.Line is { } line)
+                await _wake.WaitAsync(BatchInterval, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                stopping = true;
+            }
+
+            while (_lines.TryDequeue(out var line))
+            {
+                var count = Encoding.UTF8.GetMaxByteCount(line.Length) + 1;
+                if (count > bytes.Length)
                 {
-                    var bytes = Encoding.UTF8.GetBytes(line);
-                    pending.Write(bytes);
-                    pending.WriteByte((byte)'\n');
+                    bytes = new byte[Math.Max(count, bytes.Length * 2)];
                 }
-                else if (item.Reopen)
+
+                var written = Encoding.UTF8.GetBytes(line, bytes);
+                bytes[written] = (byte)'\n';
+                pending.Write(bytes, 0, written + 1);
+                if (pending.Length >= 64 * 1024)
                 {
                     WritePending(pending);
-                    var old = _file;
-                    _file = Open(_path) ?? old;
-                    if (!ReferenceEquals(old, _file))
-                    {
-                        old?.Dispose();
-                    }
-                }
-                else if (item.Flushed is { } flushed)
-                {
-                    flushes.Add(flushed);
                 }
             }
 
             WritePending(pending);
-            foreach (var flushed in flushes)
+            if (_reopen)
+            {
+                _reopen = false;
+                var old = _file;
+                _file = Open(_path) ?? old;
+                if (!ReferenceEquals(old, _file))
+                {
+                    old?.Dispose();
+                }
+            }
+
+            while (_flushes.TryDequeue(out var flushed))
             {
                 flushed.TrySetResult();
             }
-        }
 
-        WritePending(pending);
+            if (stopping)
+            {
+                return;
+            }
+        }
     }
 
     private void WritePending(MemoryStream pending)
@@ -132,13 +183,11 @@ public sealed class LogFileWriter : IAsyncDisposable
     {
         try
         {
-            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
-
-    private readonly record struct Item(string? Line, TaskCompletionSource? Flushed, bool Reopen);
 }

@@ -233,8 +233,26 @@ public static class CoreVariables
     /// <summary><c>$msec</c>: "1764304925.123".</summary>
     public static string Msec(DateTimeOffset now) => (now.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
 
+    /// <summary>The last <c>$time_local</c> made, and the second it is for: nginx too formats its time strings once a second.</summary>
+    private static volatile TimeText? _timeLocal;
+
+    private sealed record TimeText(long Second, TimeSpan Offset, string Text);
+
     /// <summary><c>$time_local</c>: "28/Nov/2026:04:22:05 +0000".</summary>
     public static string TimeLocal(DateTimeOffset now)
+    {
+        var second = now.ToUnixTimeSeconds();
+        if (_timeLocal is { } cached && cached.Second == second && cached.Offset == now.Offset)
+        {
+            return cached.Text;
+        }
+
+        var text = FormatTimeLocal(now);
+        _timeLocal = new TimeText(second, now.Offset, text);
+        return text;
+    }
+
+    private static string FormatTimeLocal(DateTimeOffset now)
     {
         var offset = now.Offset;
         var sign = offset < TimeSpan.Zero ? '-' : '+';
