@@ -131,7 +131,7 @@ internal sealed class UpstreamExchange
                     int read;
                     try
                     {
-                        read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
+                        read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End, connection.BufferSize - connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
                     }
                     catch (Exception e) when (e is OperationCanceledException or SocketException)
                     {
@@ -330,7 +330,7 @@ internal sealed class UpstreamExchange
                 connection.Start = 0;
             }
 
-            if (connection.End == connection.Buffer.Length)
+            if (connection.End == connection.BufferSize)
             {
                 Fail("upstream sent too big header");
                 failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
@@ -562,6 +562,22 @@ internal sealed class UpstreamExchange
         long unflushed = 0;
         while (true)
         {
+            if (flushEachRead && connection.Buffered == 0)
+            {
+                connection.ReleaseBuffer();
+                // A stream (SSE) may wait minutes for its next event: wait for it without holding a buffer,
+                // as nginx's one proxy_buffer_size buffer per stream is all it holds.
+                try
+                {
+                    await connection.ReceiveAsync(Memory<byte>.Empty, _proxy.ReadTimeout).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException && connection.Reason != CancelReason.Client)
+                {
+                    BodyReadFailed(e);
+                    return (false, raw);
+                }
+            }
+
             var memory = writer.GetMemory(readSize);
             if (remaining >= 0 && memory.Length > remaining)
             {
@@ -580,20 +596,9 @@ internal sealed class UpstreamExchange
                 {
                     read = await connection.ReceiveAsync(memory, _proxy.ReadTimeout).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (connection.Reason == CancelReason.Client)
+                catch (Exception e) when (e is OperationCanceledException or SocketException && connection.Reason != CancelReason.Client)
                 {
-                    throw;
-                }
-                catch (OperationCanceledException)
-                {
-                    Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
-                    Http.Abort();
-                    return (false, raw);
-                }
-                catch (SocketException e)
-                {
-                    Log(LogLevel.Error, $"recv() failed ({e.NativeErrorCode}: {Hosting.UnixProcess.StrError(e.NativeErrorCode)})");
-                    Http.Abort();
+                    BodyReadFailed(e);
                     return (false, raw);
                 }
 
@@ -659,6 +664,15 @@ internal sealed class UpstreamExchange
                 return (true, raw);
             }
         }
+    }
+
+    /// <summary>Reading the body failed after the head went to the client: nginx logs it and closes the client connection.</summary>
+    private void BodyReadFailed(Exception e)
+    {
+        Log(LogLevel.Error, e is SocketException socket
+            ? $"recv() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)})"
+            : "upstream timed out (110: Connection timed out)");
+        Http.Abort();
     }
 
     private async ValueTask FlushAsync(PipeWriter writer, long unflushed, bool chunkedToClient)

@@ -97,6 +97,7 @@ public sealed class KeepaliveCache : IDisposable
         connection.StopTimer();
         connection.Reused = false;
         connection.Start = connection.End = 0;
+        connection.ReleaseBuffer();
         connection.IdleSince = Stopwatch.GetTimestamp();
         UpstreamConnection? evicted = null;
         lock (_idle)

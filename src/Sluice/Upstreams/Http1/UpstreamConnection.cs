@@ -21,7 +21,7 @@ public sealed class UpstreamConnection : IDisposable
     {
         Socket = socket;
         Peer = peer;
-        Buffer = new byte[bufferSize];
+        BufferSize = bufferSize;
         CreatedAt = Stopwatch.GetTimestamp();
         CacheNode = new LinkedListNode<UpstreamConnection>(this);
         ConnectionDeadlines.Add(this);
@@ -41,8 +41,28 @@ public sealed class UpstreamConnection : IDisposable
     /// <summary>The peer's address: connections are cached and found again by it.</summary>
     public EndPoint Peer { get; }
 
-    /// <summary>The response head buffer; bytes <see cref="Start"/>..<see cref="End"/> are read but not consumed.</summary>
-    public byte[] Buffer { get; }
+    /// <summary>
+    /// The response head buffer (proxy_buffer_size), rented while a head is read and the bytes that came
+    /// with it are consumed: a connection that waits — idle in the keepalive cache, or for a stream's next
+    /// event — holds none. Bytes <see cref="Start"/>..<see cref="End"/> are read but not consumed.
+    /// </summary>
+    public byte[] Buffer => _buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+
+    /// <summary>How large a response head may be (nginx's proxy_buffer_size: "upstream sent too big header").</summary>
+    public int BufferSize { get; }
+
+    private byte[]? _buffer;
+
+    /// <summary>Gives the head buffer back once nothing in it is left to consume.</summary>
+    public void ReleaseBuffer()
+    {
+        if (_buffer is { } buffer && Start == End)
+        {
+            _buffer = null;
+            Start = End = 0;
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     public int Start { get; set; }
 
@@ -181,6 +201,11 @@ public sealed class UpstreamConnection : IDisposable
     public int TakeBuffered(Span<byte> destination)
     {
         var count = Math.Min(destination.Length, End - Start);
+        if (count == 0)
+        {
+            return 0;
+        }
+
         Buffer.AsSpan(Start, count).CopyTo(destination);
         Start += count;
         return count;
@@ -196,6 +221,8 @@ public sealed class UpstreamConnection : IDisposable
         }
 
         _disposed = true;
+        Start = End;
+        ReleaseBuffer();
         ConnectionDeadlines.Remove(this);
         Socket.Dispose();
         _cancel.Dispose();
