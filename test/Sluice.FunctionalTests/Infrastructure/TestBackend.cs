@@ -43,6 +43,49 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Requests to <c>/hold/…</c> waiting for <see cref="ReleaseHeld"/>.</summary>
     public int Held => Volatile.Read(ref _held);
 
+    /// <summary>Body bytes the <c>/bytes/N</c> handler has written so far (it can write only as fast as the proxy takes them).</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    private long _bytesWritten;
+
+    /// <summary><c>/bytes/N</c>: N bytes of body in 64 KiB writes, flushed as they go.</summary>
+    private async Task WriteBytesAsync(HttpContext context, long total)
+    {
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = total;
+        var block = new byte[65536];
+        for (long sent = 0; sent < total;)
+        {
+            var size = (int)Math.Min(block.Length, total - sent);
+            await context.Response.Body.WriteAsync(block.AsMemory(0, size), context.RequestAborted);
+            sent += size;
+            Interlocked.Add(ref _bytesWritten, size);
+        }
+    }
+
+    /// <summary><c>/ws</c>: a WebSocket that sends every message back as it came.</summary>
+    private static async Task EchoAsync(System.Net.WebSockets.WebSocket socket, CancellationToken aborted)
+    {
+        var buffer = new byte[1 << 17];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, aborted);
+                if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, aborted);
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, aborted);
+            }
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Lets every held request answer.</summary>
     public void ReleaseHeld()
     {
@@ -82,6 +125,7 @@ public sealed class TestBackend : IAsyncDisposable
             }));
         });
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(async context =>
         {
             Interlocked.Increment(ref self!._requests);
@@ -96,6 +140,18 @@ public sealed class TestBackend : IAsyncDisposable
                 {
                     Interlocked.Decrement(ref self._held);
                 }
+            }
+
+            if (context.WebSockets.IsWebSocketRequest && context.Request.Path.StartsWithSegments("/ws"))
+            {
+                await EchoAsync(await context.WebSockets.AcceptWebSocketAsync(), context.RequestAborted);
+                return;
+            }
+
+            if (context.Request.Path.StartsWithSegments("/bytes", out var rest) && long.TryParse(rest.Value?.Trim('/'), out var total))
+            {
+                await self.WriteBytesAsync(context, total);
+                return;
             }
 
             await HandleAsync(name, context);

@@ -30,4 +30,13 @@ public sealed class ConnectionState
 
     /// <summary>1 while a request is being answered on this connection.</summary>
     internal int Busy;
+
+    /// <summary>When the header being read must be complete (<see cref="ClientHeaderTimeouts.Now"/>); long.MaxValue when none is being read.</summary>
+    internal long HeaderDeadline = long.MaxValue;
+
+    /// <summary>client_header_timeout in milliseconds, for the requests after the first.</summary>
+    internal long HeaderTimeoutMs;
+
+    /// <summary>The Kestrel connection, for closing it on a header timeout.</summary>
+    internal Microsoft.AspNetCore.Connections.ConnectionContext? Context;
 }

@@ -24,11 +24,13 @@ public sealed class HttpListeners : IAsyncDisposable
     private readonly ServerCounters _counters;
     private readonly Dictionary<string, KestrelServer> _servers = new(StringComparer.Ordinal);
     private readonly IServiceProvider _services = new ServiceCollection().AddLogging().BuildServiceProvider();
+    private readonly ClientHeaderTimeouts _headerTimeouts;
 
     public HttpListeners(IRuntimeSource source, ServerCounters counters)
     {
         _source = source;
         _counters = counters;
+        _headerTimeouts = new ClientHeaderTimeouts(TimeProvider.System, () => _source.Current?.ErrorLog);
     }
 
     public IReadOnlyCollection<string> Keys => _servers.Keys;
@@ -79,7 +81,11 @@ public sealed class HttpListeners : IAsyncDisposable
     /// <summary>Stops accepting everywhere; in-flight requests get <paramref name="drain"/> to finish.</summary>
     public Task CloseAllAsync(TimeSpan drain) => StopAsync(Detach(_ => true), drain);
 
-    public ValueTask DisposeAsync() => new(CloseAllAsync(TimeSpan.Zero));
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAllAsync(TimeSpan.Zero).ConfigureAwait(false);
+        _headerTimeouts.Dispose();
+    }
 
     /// <summary>Takes servers out of the table at once (so a following reload sees a consistent table) for stopping.</summary>
     private List<KestrelServer> Detach(Func<string, bool> which)
@@ -196,6 +202,14 @@ public sealed class HttpListeners : IAsyncDisposable
         options.Limits.MinResponseDataRate = null;
         options.Limits.MaxConcurrentConnections = null;
         options.Limits.MaxConcurrentUpgradedConnections = null;
+
+        // nginx's header limits and timeout are enforced by Sluice (with nginx's answers: a 414 or 494 page, or a
+        // silent close); Kestrel's own stay only as a backstop well above them.
+        var buffers = core.LargeHeaderBuffers;
+        options.Limits.RequestHeadersTimeout = TimeSpan.FromDays(1);
+        options.Limits.MaxRequestLineSize = (int)Math.Min(int.MaxValue / 4, Math.Max(64 * 1024, buffers.Size * 2));
+        options.Limits.MaxRequestHeadersTotalSize = (int)Math.Min(int.MaxValue / 4, Math.Max(64 * 1024, buffers.Size * buffers.Count * 2));
+        options.Limits.MaxRequestHeaderCount = 10_000;
         var endPoint = socket.EndPoint;
         if (endPoint is UnixDomainSocketEndPoint unix && File.Exists(unix.ToString()))
         {
@@ -210,12 +224,14 @@ public sealed class HttpListeners : IAsyncDisposable
                 var state = new ConnectionState(_counters.ConnectionOpened(), connection.LocalEndPoint, connection.RemoteEndPoint);
                 connection.Items[typeof(ConnectionState)] = state;
                 ReadingObserver.Attach(connection, state, _counters);
+                _headerTimeouts.Opened(state, connection, core.ClientHeaderTimeout);
                 try
                 {
                     await next(connection).ConfigureAwait(false);
                 }
                 finally
                 {
+                    _headerTimeouts.Closed(state);
                     _counters.ConnectionClosed(state);
                 }
             });

@@ -166,6 +166,8 @@ public static class HttpRuntimeBuilder
             SendTimeout = scope.Get(S.SendTimeout),
             TcpNodelay = scope.Get(S.TcpNodelay),
             ClientBodyTimeout = scope.Get(S.ClientBodyTimeout),
+            ClientHeaderTimeout = scope.Get(S.ClientHeaderTimeout),
+            LargeHeaderBuffers = scope.Get(S.LargeClientHeaderBuffers) ?? new Sluice.Configuration.Directives.BufferSpec(4, 8192),
             ErrorLog = scope.GetList(S.ErrorLogs) is { Count: > 0 } targets ? ErrorLogFor(context, targets) : context.ErrorLog,
         };
     }

@@ -102,6 +102,12 @@ public sealed record CoreLocationSettings
 
     public required TimeSpan ClientBodyTimeout { get; init; }
 
+    /// <summary>client_header_timeout (a server setting, inherited by its locations).</summary>
+    public required TimeSpan ClientHeaderTimeout { get; init; }
+
+    /// <summary>large_client_header_buffers: how many buffers, and how large each (a request or header line must fit in one).</summary>
+    public required Sluice.Configuration.Directives.BufferSpec LargeHeaderBuffers { get; init; }
+
     /// <summary>The location's error log (its own <c>error_log</c>, else its parents', else the main one).</summary>
     public required Logging.ErrorLog ErrorLog { get; init; }
 }

@@ -42,6 +42,12 @@ public static class RequestProcessor
             request.SetCaptures(serverMatch, serverRegex!);
         }
 
+        RequestLimits.ApplyKeepaliveRequests(request);
+        if (RequestLimits.CheckHead(request) is var tooLarge and not 0)
+        {
+            return new ValueTask(FinalizeAsync(request, tooLarge));
+        }
+
         if (!hostValid || !TryParseTarget(request))
         {
             return new ValueTask(FinalizeAsync(request, 400));
@@ -112,6 +118,13 @@ public static class RequestProcessor
             if (request.Location.Internal && !request.IsInternal)
             {
                 await FinalizeAsync(request, 404).ConfigureAwait(false);
+                return;
+            }
+
+            // nginx checks the declared body against the location's limit as soon as the location is found.
+            if (RequestLimits.BodyTooLarge(request))
+            {
+                await FinalizeAsync(request, 413).ConfigureAwait(false);
                 return;
             }
 

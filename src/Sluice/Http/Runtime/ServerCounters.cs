@@ -48,6 +48,12 @@ public sealed class ServerCounters
         {
             Interlocked.Increment(ref _reading);
             Interlocked.Increment(ref _requests);
+
+            // client_header_timeout runs from here for a kept-alive connection (from the accept for its first request).
+            if (Volatile.Read(ref connection.HeaderDeadline) == long.MaxValue && connection.HeaderTimeoutMs > 0)
+            {
+                Volatile.Write(ref connection.HeaderDeadline, ClientHeaderTimeouts.Now + connection.HeaderTimeoutMs);
+            }
         }
     }
 
@@ -71,6 +77,7 @@ public sealed class ServerCounters
         else
         {
             Volatile.Write(ref connection.Busy, 1);
+            Volatile.Write(ref connection.HeaderDeadline, long.MaxValue);
             if (Interlocked.Exchange(ref connection.Reading, 0) == 1)
             {
                 Interlocked.Decrement(ref _reading);

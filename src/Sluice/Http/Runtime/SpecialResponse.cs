@@ -28,7 +28,17 @@ public static class SpecialResponse
 
         var tail = serverTokens == "off" ? "sluice" : ProductInfo.NameAndVersion;
         var sb = new StringBuilder(256);
-        sb.Append("<html>\r\n<head><title>").Append(title).Append("</title></head>\r\n<body>\r\n<center><h1>").Append(title).Append("</h1></center>\r\n");
+        if (status is >= 494 and <= 497)
+        {
+            // nginx's private codes: a 400 page that names the reason on a line of its own.
+            sb.Append("<html>\r\n<head><title>").Append(title).Append("</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n");
+            sb.Append("<center>").Append(title.AsSpan(4)).Append("</center>\r\n");
+        }
+        else
+        {
+            sb.Append("<html>\r\n<head><title>").Append(title).Append("</title></head>\r\n<body>\r\n<center><h1>").Append(title).Append("</h1></center>\r\n");
+        }
+
         sb.Append("<hr><center>").Append(tail).Append("</center>\r\n</body>\r\n</html>\r\n");
         if (padding && status >= 400)
         {
@@ -84,8 +94,10 @@ public static class SpecialResponse
             status = request.ErrorStatus;
         }
 
-        request.Status = status;
         var wire = StatusText.WireStatus(status);
+
+        // nginx logs its private 494-497 as the 400 they are sent as.
+        request.Status = wire;
         request.Http.Response.StatusCode = wire;
         if (request.Http.Features.Get<IHttpResponseFeature>() is { } feature)
         {

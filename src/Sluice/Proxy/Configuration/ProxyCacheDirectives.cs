@@ -22,11 +22,12 @@ internal static class ProxyCacheDirectives
     {
         const DirectiveContext hsl = DirectiveContext.HttpServerLocation;
         const DirectiveSupport later = DirectiveSupport.NotImplemented;
-        add("proxy_cache", hsl, Take1, Cache, later);
+        add("proxy_cache", hsl, Take1, Cache, DirectiveSupport.Implemented);
         add("proxy_cache_key", hsl, Take1, call => ProxyDirectives.ComplexValue(call, S.CacheKey), later);
         add("proxy_cache_path", DirectiveContext.Http, TwoOrMore, CachePath, later);
-        add("proxy_cache_bypass", hsl, OneOrMore, call => Predicates(call, S.CacheBypass), later);
-        add("proxy_no_cache", hsl, OneOrMore, call => Predicates(call, S.NoCache), later);
+        // Without a cache (the only case Sluice runs yet: proxy_cache with a zone is "not implemented"), these have nothing to do.
+        add("proxy_cache_bypass", hsl, OneOrMore, call => Predicates(call, S.CacheBypass), DirectiveSupport.Accepted);
+        add("proxy_no_cache", hsl, OneOrMore, call => Predicates(call, S.NoCache), DirectiveSupport.Accepted);
         add("proxy_cache_valid", hsl, OneOrMore, CacheValid, later);
         add("proxy_cache_min_uses", hsl, Take1, Slots.Number(S.CacheMinUses), later);
         add("proxy_cache_max_range_offset", hsl, Take1, Slots.Offset(S.CacheMaxRangeOffset), later);
@@ -59,6 +60,7 @@ internal static class ProxyCacheDirectives
             throw call.DirectiveError("is incompatible with \"proxy_store\"");
         }
 
+        call.NotImplemented("\"proxy_cache\" with a cache zone");
         var name = call.Template(value);
         var cache = name.IsLiteral
             ? new ProxyCache(true, call.Compiler.State<SharedZoneRegistry>().Add(value, 0, ZoneKind, call.Location), null)

@@ -34,11 +34,6 @@ internal sealed class ProxyHandler : PhaseHandler
 
         var http = request.Http;
         var maxBody = request.Location.Core.ClientMaxBodySize;
-        if (maxBody > 0 && http.Request.ContentLength is { } declared && declared > maxBody)
-        {
-            request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large body: {declared} bytes");
-            return PhaseOutcome.Finalize(413);
-        }
 
         var body = RequestBody.None;
         if (_proxy.PassRequestBody && HasBody(http.Request))
@@ -48,10 +43,11 @@ internal sealed class ProxyHandler : PhaseHandler
             var chunked = http.Request.ContentLength is null;
             if (_proxy.RequestBuffering || (chunked && !_proxy.Http11))
             {
-                var buffered = await ReadBodyAsync(request, maxBody).ConfigureAwait(false);
+                var (buffered, failure) = await ReadBodyAsync(request, maxBody).ConfigureAwait(false);
                 if (buffered is null)
                 {
-                    return PhaseOutcome.Finalize(413);
+                    // A client that went away or stopped sending gets no answer (nginx logs 499 or 408 and closes).
+                    return failure is 408 or 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(failure);
                 }
 
                 body = RequestBody.Buffered(buffered);
@@ -203,33 +199,62 @@ internal sealed class ProxyHandler : PhaseHandler
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"));
 
-    /// <summary>Reads the whole body (proxy_request_buffering on); null when it exceeds client_max_body_size.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(RequestContext request, long maxBody)
+    /// <summary>
+    /// Reads the whole body (proxy_request_buffering on), each read within client_body_timeout. On failure the
+    /// body is null and the status says why: 413 over client_max_body_size, 400 for a malformed chunked body,
+    /// 408 when the client stopped sending (the connection is closed), 499 when it went away.
+    /// </summary>
+    private static async Task<(byte[]? Body, int Status)> ReadBodyAsync(RequestContext request, long maxBody)
     {
         using var buffer = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(16384);
+        var http = request.Http;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        var limit = request.Location.Core.ClientBodyTimeout;
         try
         {
             while (true)
             {
-                var read = await request.Http.Request.Body.ReadAsync(chunk, request.Http.RequestAborted).ConfigureAwait(false);
+                timeout.CancelAfter(limit);
+                var read = await http.Request.Body.ReadAsync(chunk, timeout.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return buffer.ToArray();
+                    return (buffer.ToArray(), 0);
                 }
 
                 buffer.Write(chunk, 0, read);
                 if (maxBody > 0 && buffer.Length > maxBody)
                 {
-                    request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes");
-                    return null;
+                    request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes{RequestLimits.Context(request)}");
+                    return (null, 413);
                 }
             }
+        }
+        catch (BadHttpRequestException e)
+        {
+            request.ErrorLog.Write(LogLevel.Info, $"client sent invalid chunked body{RequestLimits.Context(request)}");
+            return (null, e.StatusCode);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return (null, ClientBodyFailed(request, timedOut: !http.RequestAborted.IsCancellationRequested && e is OperationCanceledException));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
         }
+    }
+
+    /// <summary>The client stopped sending its body (408) or went away (499): logged as nginx does, and the connection closed.</summary>
+    internal static int ClientBodyFailed(RequestContext request, bool timedOut)
+    {
+        var status = timedOut ? 408 : 499;
+        request.ErrorLog.Write(LogLevel.Info, (timedOut
+            ? "client timed out (110: Connection timed out) while reading client request body"
+            : "client prematurely closed connection while reading client request body") + RequestLimits.Context(request));
+        request.Status = status;
+        request.Http.Abort();
+        return status;
     }
 
     private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);

@@ -46,6 +46,7 @@ internal sealed class UpstreamExchange
     private bool _bodySent;
     private long _attemptBytesReceived;
     private string? _pendingError;
+    private bool _sendTimedOut;
     private readonly RequestHeadWriter _requestHead = new();
 
     /// <summary>
@@ -84,6 +85,7 @@ internal sealed class UpstreamExchange
         _bodySent = false;
         _attemptBytesReceived = 0;
         _pendingError = null;
+        _sendTimedOut = false;
         return this;
     }
 
@@ -405,28 +407,33 @@ internal sealed class UpstreamExchange
         var maxBody = _request.Location.Core.ClientMaxBodySize;
         long total = 0;
         var frame = new byte[18];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Aborted);
+        var limit = _request.Location.Core.ClientBodyTimeout;
         while (true)
         {
             ReadResult read;
             try
             {
-                read = await reader.ReadAsync(Aborted).ConfigureAwait(false);
+                timeout.CancelAfter(limit);
+                read = await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or IOException || e is BadHttpRequestException)
+            catch (BadHttpRequestException bad)
             {
-                if (e is BadHttpRequestException bad)
-                {
-                    return AttemptResult.Final(bad.StatusCode);
-                }
-
-                return ClientClosed();
+                _request.ErrorLog.Write(LogLevel.Info, $"client sent invalid chunked body{RequestLimits.Context(_request)}");
+                return AttemptResult.Final(bad.StatusCode);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                var status = ProxyHandler.ClientBodyFailed(_request, timedOut: !Aborted.IsCancellationRequested && e is OperationCanceledException);
+                _attempt.Status = status;
+                return AttemptResult.Final(499);
             }
 
             var buffer = read.Buffer;
             total += buffer.Length;
             if (maxBody > 0 && total > maxBody)
             {
-                _request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes");
+                _request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes{RequestLimits.Context(_request)}");
                 reader.AdvanceTo(buffer.End);
                 return AttemptResult.Final(413);
             }
@@ -534,11 +541,15 @@ internal sealed class UpstreamExchange
                 request.BodyBytesSent += 5;
             }
         }
+        catch (OperationCanceledException) when (_sendTimedOut)
+        {
+            // send_timeout: nginx logs the status that was being sent, not 499.
+        }
         catch (OperationCanceledException)
         {
             // Only the client's side can cancel here: the upstream's timeouts are handled where they happen.
             request.Status = 499;
-            _request.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while sending to client");
+            _request.ErrorLog.Write(LogLevel.Info, "client prematurely closed connection while sending to client" + RequestLimits.Context(request));
         }
         finally
         {
@@ -683,11 +694,37 @@ internal sealed class UpstreamExchange
         }
 
         _request.BodyBytesSent += unflushed + (chunkedToClient ? ChunkOverhead(unflushed) : 0);
-        var result = await writer.FlushAsync(Aborted).ConfigureAwait(false);
+        var pending = writer.FlushAsync(Aborted);
+        FlushResult result;
+        if (pending.IsCompleted)
+        {
+            result = pending.Result;
+        }
+        else
+        {
+            // The client is not taking the response: send_timeout between two writes, then the connection goes.
+            var http = Http;
+            using var sendTimeout = new CancellationTokenSource(_request.Location.Core.SendTimeout);
+            using var onTimeout = sendTimeout.Token.UnsafeRegister(static s => ((UpstreamExchange)s!).SendTimedOut(), this);
+            result = await pending.ConfigureAwait(false);
+            if (sendTimeout.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(http.RequestAborted);
+            }
+        }
+
         if (result.IsCanceled || result.IsCompleted)
         {
             throw new OperationCanceledException(Aborted);
         }
+    }
+
+    private void SendTimedOut()
+    {
+        _sendTimedOut = true;
+        _request.ErrorLog.Write(LogLevel.Info, "client timed out (110: Connection timed out) while sending to client" + RequestLimits.Context(_request));
+        _connection?.Cancel(CancelReason.Client);
+        Http.Abort();
     }
 
     /// <summary>"size-in-hex CRLF … CRLF" around one chunk.</summary>
