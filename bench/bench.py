@@ -787,6 +787,7 @@ def parse_args() -> tuple[argparse.Namespace, Settings]:
     p.add_argument("--warmup", type=float, help="seconds of load before each measured run (default 5, quick 1)")
     p.add_argument("--sse-streams", type=int, help="concurrent SSE streams (default 5000, quick 300)")
     p.add_argument("--sse-seconds", type=float, help="how long the SSE streams are held (default 30, quick 8)")
+    p.add_argument("--sse-interval-ms", type=int, help="milliseconds between two events of a stream: the heartbeat (default 1000)")
     p.add_argument("--proxies", default=",".join(PROXIES), help="comma-separated subset of sluice,nginx,haproxy")
     p.add_argument("--logs", default="off,on", help="access log modes to run: off,on (default both)")
     p.add_argument("--sluice", default=str(SLUICE_DLL), metavar="DLL", help="the sluice.dll to run (default: this tree's Release build)")
@@ -816,7 +817,7 @@ def parse_args() -> tuple[argparse.Namespace, Settings]:
         warmup=a.warmup if a.warmup is not None else (1 if q else 5),
         sse_streams=a.sse_streams or (300 if q else 5000),
         sse_seconds=a.sse_seconds or (8 if q else 30),
-        sse_interval_ms=1000,
+        sse_interval_ms=a.sse_interval_ms or 1000,
         proxies=proxies, scenarios=scenarios, logs=logs, quick=q)
     return a, settings
 
