@@ -15,16 +15,24 @@ internal sealed class DemoConsole
     }
 
     /// <summary>Reads commands until stdin ends (then the demo simply goes on until Ctrl-C) or "quit".</summary>
-    public async Task RunAsync(TextReader input)
+    /// <remarks>
+    /// Reading stdin blocks (Console.In's ReadLineAsync too), and Sluice runs socket completions inline on
+    /// the epoll thread (Program.cs): a continuation that reached a read of stdin from there would stop
+    /// every socket of the process. So the commands get a thread of their own and block only it.
+    /// </remarks>
+    public Task RunAsync(TextReader input) =>
+        Task.Factory.StartNew(() => ReadCommands(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void ReadCommands(TextReader input)
     {
-        while (await input.ReadLineAsync().ConfigureAwait(false) is { } line)
+        while (input.ReadLine() is { } line)
         {
             var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var answer = words switch
             {
                 [] => null,
-                ["stop", var name] => await _instances.StopAsync(name).ConfigureAwait(false),
-                ["start", var name] => await _instances.StartAsync(name).ConfigureAwait(false),
+                ["stop", var name] => _instances.StopAsync(name).GetAwaiter().GetResult(),
+                ["start", var name] => _instances.StartAsync(name).GetAwaiter().GetResult(),
                 ["status"] => _instances.Status(),
                 ["quit" or "exit"] => "stopping",
                 _ => "commands: stop app-N, start app-N, status, quit",
@@ -32,12 +40,12 @@ internal sealed class DemoConsole
 
             if (answer is not null)
             {
-                await _stdout.WriteLineAsync($"sluice demo: {answer}").ConfigureAwait(false);
+                _stdout.WriteLine($"sluice demo: {answer}");
             }
 
             if (words is ["quit" or "exit"])
             {
-                await _quit.CancelAsync().ConfigureAwait(false);
+                _quit.Cancel();
                 return;
             }
         }
