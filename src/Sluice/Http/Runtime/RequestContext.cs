@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Sluice.Http.Routing;
 
 namespace Sluice.Http.Runtime;
 
@@ -118,6 +119,47 @@ public sealed class RequestContext
         _upstream.Reset();
         _proxied = true;
         return _upstream;
+    }
+
+    // Kestrel hands out the very same string for a request target or a known header whose bytes did not change
+    // since the connection's previous request, so what was derived from them is kept with them: a keep-alive
+    // client repeating its Host and URI costs no validation, parsing or allocation.
+    private string? _rawHost;
+    private string? _validatedHost;
+    private string? _parsedTarget;
+    private bool _parsedMergeSlashes;
+    private ParsedUri _parsed;
+
+    /// <summary><see cref="Routing.HostHeader.ValidateHost"/>, remembered for the connection's next request.</summary>
+    internal string? ValidateHost(string raw)
+    {
+        if (!ReferenceEquals(raw, _rawHost))
+        {
+            _validatedHost = Routing.HostHeader.ValidateHost(raw);
+            _rawHost = raw;
+        }
+
+        return _validatedHost;
+    }
+
+    /// <summary><see cref="NginxUri.TryParse"/> of an origin-form target, remembered for the connection's next request.</summary>
+    internal bool TryParseTarget(string target, bool mergeSlashes, out ParsedUri parsed)
+    {
+        if (!ReferenceEquals(target, _parsedTarget) || mergeSlashes != _parsedMergeSlashes)
+        {
+            if (!NginxUri.TryParse(target, mergeSlashes, out _parsed))
+            {
+                _parsedTarget = null;
+                parsed = default;
+                return false;
+            }
+
+            _parsedTarget = target;
+            _parsedMergeSlashes = mergeSlashes;
+        }
+
+        parsed = _parsed;
+        return true;
     }
 
     /// <summary>The HttpContext object, kept across the requests of a connection (Kestrel keeps this RequestContext).</summary>

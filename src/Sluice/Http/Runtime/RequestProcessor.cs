@@ -30,7 +30,7 @@ public static class RequestProcessor
         var hostValid = true;
         if (http.Request.Headers.TryGetValue("Host", out var hostHeader) && hostHeader.Count > 0)
         {
-            host = HostHeader.ValidateHost(hostHeader[0] ?? "");
+            host = request.ValidateHost(hostHeader[0] ?? "");
             hostValid = host is not null;
         }
 
@@ -84,7 +84,10 @@ public static class RequestProcessor
             target = absolute.PathAndQuery;
         }
 
-        if (!NginxUri.TryParse(target, request.Server.ServerLocation.Core.MergeSlashes, out var parsed))
+        var mergeSlashes = request.Server.ServerLocation.Core.MergeSlashes;
+        if (!(ReferenceEquals(target, request.RawTarget)
+                ? request.TryParseTarget(target, mergeSlashes, out var parsed)
+                : NginxUri.TryParse(target, mergeSlashes, out parsed)))
         {
             return false;
         }
