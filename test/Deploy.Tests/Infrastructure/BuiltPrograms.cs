@@ -9,6 +9,9 @@ public static class BuiltPrograms
 {
     public static string SluiceDll { get; } = Find("src/Sluice.Cli", "sluice.dll");
 
+    /// <summary>The apphost next to sluice.dll: what an installed Sluice runs as (/opt/sluice/sluice).</summary>
+    public static string SluiceExecutable { get; } = Find("src/Sluice.Cli", "sluice");
+
     public static string StreamAppDll { get; } = Find("samples/StreamApp", "StreamApp.dll");
 
     /// <summary>The dotnet host running the tests (DOTNET_HOST_PATH), so the programs need no apphost.</summary>
