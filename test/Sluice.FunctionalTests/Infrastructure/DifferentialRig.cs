@@ -5,9 +5,11 @@ using System.Text.RegularExpressions;
 
 namespace Sluice.FunctionalTests.Infrastructure;
 
-/// <summary>One response reduced to what the comparison looks at.</summary>
+/// <summary>One response reduced to what the comparison looks at; <see cref="Date"/> is kept aside (it differs by the moment).</summary>
 public sealed record ObservedResponse(int Status, string Reason, SortedDictionary<string, string> Headers, string Body)
 {
+    public string? Date { get; init; }
+
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : null;
 
     public override string ToString()
@@ -118,6 +120,12 @@ public sealed partial class DifferentialRig : IAsyncDisposable
         return dir.Write($"{who}/conf/server.conf", header + text);
     }
 
+    /// <summary>
+    /// Headers that differ by design or by moment: the date, and the framing (nginx may chunk what Kestrel sends with a
+    /// length, or the reverse). Connection and Keep-Alive are compared: they say whether the server keeps the connection.
+    /// </summary>
+    private static readonly string[] IgnoredHeaders = ["date", "transfer-encoding"];
+
     /// <summary>Sends the same request to both; <paramref name="configure"/> adds headers, method, body.</summary>
     public async Task<(ObservedResponse Nginx, ObservedResponse Sluice)> SendAsync(string pathAndQuery, Action<HttpRequestMessage>? configure = null)
     {
@@ -138,7 +146,8 @@ public sealed partial class DifferentialRig : IAsyncDisposable
             headers[name.ToLowerInvariant()] = Normalize(string.Join(", ", values), port);
         }
 
-        foreach (var ignored in new[] { "date", "connection", "keep-alive", "transfer-encoding" })
+        headers.TryGetValue("date", out var date);
+        foreach (var ignored in IgnoredHeaders)
         {
             headers.Remove(ignored);
         }
@@ -148,7 +157,7 @@ public sealed partial class DifferentialRig : IAsyncDisposable
             headers["server"] = ServerToken().Replace(server, m => m.Value.Contains('/', StringComparison.Ordinal) ? "PRODUCT/VERSION" : "PRODUCT");
         }
 
-        return new ObservedResponse((int)response.StatusCode, response.ReasonPhrase ?? "", headers, Normalize(body, port));
+        return new ObservedResponse((int)response.StatusCode, response.ReasonPhrase ?? "", headers, Normalize(body, port)) { Date = date };
     }
 
     /// <summary>Makes the two servers' answers comparable: their ports and product names differ by design.</summary>
@@ -225,7 +234,8 @@ public sealed partial class DifferentialRig : IAsyncDisposable
             }
         }
 
-        foreach (var ignored in new[] { "date", "connection", "keep-alive", "transfer-encoding" })
+        headers.TryGetValue("date", out var date);
+        foreach (var ignored in IgnoredHeaders)
         {
             headers.Remove(ignored);
         }
@@ -239,7 +249,10 @@ public sealed partial class DifferentialRig : IAsyncDisposable
             statusLine.Length > 1 && int.TryParse(statusLine[1], out var status) ? status : 0,
             statusLine.Length > 2 ? statusLine[2] : "",
             headers,
-            Normalize(body, port));
+            Normalize(body, port))
+        {
+            Date = date,
+        };
     }
 
     private static int IndexOfHeaderEnd(MemoryStream buffer)
