@@ -88,7 +88,9 @@ internal sealed class AccessLogFeature : IHttpFeature
             var value = part.Getter!(request);
             if (value is null)
             {
-                if (log.Escape != LogEscape.Json)
+                // nginx's "-" for a variable that is not found belongs to the default escaping only: escape=json
+                // and escape=none write nothing.
+                if (log.Escape == LogEscape.Default)
                 {
                     sb.Append('-');
                 }

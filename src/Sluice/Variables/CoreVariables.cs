@@ -36,10 +36,11 @@ public static class CoreVariables
         "request_method" => r => r.Http.Request.Method,
         "request_uri" => r => r.RawTarget,
         "uri" or "document_uri" => r => r.Uri,
-        "args" or "query_string" => r => r.Args ?? "",
+        // Without a query (or with a bare '?') nginx has no args: "-" in a log line, "" elsewhere.
+        "args" or "query_string" => r => string.IsNullOrEmpty(r.Args) ? null : r.Args,
         "is_args" => r => string.IsNullOrEmpty(r.Args) ? "" : "?",
-        "content_type" => r => Header(r.Http.Request.Headers, "Content-Type"),
-        "content_length" => r => Header(r.Http.Request.Headers, "Content-Length"),
+        "content_type" => r => FirstHeader(r.Http.Request.Headers, "Content-Type"),
+        "content_length" => r => FirstHeader(r.Http.Request.Headers, "Content-Length"),
         "status" => r => r.Status == 0 ? "000" : r.Status.ToString("D3", CultureInfo.InvariantCulture),
         "body_bytes_sent" => r => r.BodyBytesSent.ToString(CultureInfo.InvariantCulture),
         "bytes_sent" => r => (r.BodyBytesSent + ResponseHeaderLength(r)).ToString(CultureInfo.InvariantCulture),
@@ -48,7 +49,7 @@ public static class CoreVariables
         "msec" => r => Msec(r.Runtime.Time.GetUtcNow()),
         "time_local" => r => TimeLocal(r.Runtime.Time.GetLocalNow()),
         "time_iso8601" => r => r.Runtime.Time.GetLocalNow().ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
-        "connection" => r => r.Connection?.Serial.ToString(CultureInfo.InvariantCulture) ?? "0",
+        "connection" => r => r.Connection?.Serial.ToString(CultureInfo.InvariantCulture),
         "connection_requests" => r => (r.Connection?.Requests ?? 1).ToString(CultureInfo.InvariantCulture),
         "pid" => _ => Pid,
         "nginx_version" => _ => ProductInfo.Version,
@@ -127,8 +128,6 @@ public static class CoreVariables
     /// <summary>nginx's header-variable name mapping: '_' stands for '-', compared without case.</summary>
     private static string HeaderName(string suffix) => suffix.Replace('_', '-');
 
-    private static string Header(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var v) ? v.ToString() : "";
-
     /// <summary>nginx 1.22 returns the first of repeated unknown headers.</summary>
     private static string? FirstHeader(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
@@ -159,7 +158,10 @@ public static class CoreVariables
         return null;
     }
 
-    /// <summary>nginx's <c>ngx_http_arg</c>: the first "name=value" in the query, name compared without case, value raw.</summary>
+    /// <summary>
+    /// nginx's <c>ngx_http_arg</c>: the value of the first "name=" in the query, name compared without case, value
+    /// raw; an argument without '=' ("?name&…") is not found. Walks the query in place: only the value is allocated.
+    /// </summary>
     public static string? Arg(string? args, string name)
     {
         if (string.IsNullOrEmpty(args))
@@ -167,17 +169,25 @@ public static class CoreVariables
             return null;
         }
 
-        foreach (var pair in args.Split('&'))
+        var rest = args.AsSpan();
+        var offset = 0;
+        while (true)
         {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = eq < 0 ? pair : pair[..eq];
-            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            var amp = rest.IndexOf('&');
+            var pair = amp < 0 ? rest : rest[..amp];
+            if (pair.Length > name.Length && pair[name.Length] == '=' && pair[..name.Length].Equals(name, StringComparison.OrdinalIgnoreCase))
             {
-                return eq < 0 ? "" : pair[(eq + 1)..];
+                return args.Substring(offset + name.Length + 1, pair.Length - name.Length - 1);
             }
-        }
 
-        return null;
+            if (amp < 0)
+            {
+                return null;
+            }
+
+            rest = rest[(amp + 1)..];
+            offset += amp + 1;
+        }
     }
 
     private static string? RemoteUser(RequestContext r)
@@ -260,7 +270,7 @@ public static class CoreVariables
         return string.Create(CultureInfo.InvariantCulture, $"{now:dd'/'MMM'/'yyyy':'HH':'mm':'ss} {sign}{offset.Hours:D2}{offset.Minutes:D2}");
     }
 
-    /// <summary>Bytes of the request line and headers as received, plus the body read (<c>$request_length</c>).</summary>
+    /// <summary>Bytes of the request line and headers as received, plus the body a handler read (<c>$request_length</c>).</summary>
     private static long RequestLength(RequestContext r)
     {
         var request = r.Http.Request;
@@ -273,9 +283,7 @@ public static class CoreVariables
             }
         }
 
-        length += 2;
-        var body = r.Http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? request.ContentLength ?? 0 : 0;
-        return length + body;
+        return length + 2 + r.BodyBytesRead;
     }
 
     /// <summary>Bytes of the status line and headers sent (for <c>$bytes_sent</c>).</summary>

@@ -99,6 +99,33 @@ public sealed class ProcessLifecycleTests
         }
     }
 
+    /// <summary>logrotate's way: rename the access log, send USR1; the file is made again and the next line goes there, none is lost.</summary>
+    [Fact]
+    public async Task Usr1_reopens_an_access_log()
+    {
+        await using var sluice = await SluiceInstance.StartAsync(port => $$"""
+            events {}
+            http {
+                log_format uri '$request_uri $status';
+                access_log logs/access.log uri;
+                server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
+            }
+            """);
+        using var client = new HttpClient();
+        var log = Path.Combine(sluice.Logs, "access.log");
+        await client.GetStringAsync(sluice.Url + "/before");
+        await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("/before", StringComparison.Ordinal), "first line written");
+
+        File.Move(log, log + ".1");
+        await sluice.Process.SignalAsync("USR1");
+        await Eventually.TrueAsync(() => File.Exists(log), "access log made again");
+        await client.GetStringAsync(sluice.Url + "/after");
+        await Eventually.TrueAsync(() => File.ReadAllText(log).Length > 0, "line after the reopen written");
+
+        Assert.Equal("/after 200\n", File.ReadAllText(log));
+        Assert.Equal("/before 200\n", File.ReadAllText(log + ".1"));
+    }
+
     [Fact]
     public async Task Daemon_on_is_accepted_with_a_warning_and_stays_in_the_foreground()
     {
