@@ -190,24 +190,35 @@ public static class CoreVariables
         }
     }
 
+    /// <summary>
+    /// nginx's <c>ngx_http_auth_basic_user</c>: the bytes before ':' in the base64 of "Authorization: Basic …" (padding
+    /// optional), kept as they are (<see cref="RawBytes"/>); not found without a name or a ':'.
+    /// </summary>
     private static string? RemoteUser(RequestContext r)
     {
-        var authorization = r.Http.Request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        var header = r.Http.Request.Headers.Authorization;
+        if (header.Count == 0 || header[0] is not { Length: > 6 } value || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : decoded[..colon];
-        }
-        catch (FormatException)
+        var encoded = value.AsSpan(6).TrimStart(' ');
+        var padding = encoded.IndexOf('=');
+        encoded = padding < 0 ? encoded : encoded[..padding];
+        if (encoded.Length == 0 || encoded.Length % 4 == 1)
         {
             return null;
         }
+
+        var padded = encoded.Length % 4 == 0 ? encoded.ToString() : string.Concat(encoded, "==".AsSpan(0, 4 - (encoded.Length % 4)));
+        var bytes = new byte[padded.Length / 4 * 3];
+        if (!Convert.TryFromBase64String(padded, bytes, out var length))
+        {
+            return null;
+        }
+
+        var colon = bytes.AsSpan(0, length).IndexOf((byte)':');
+        return colon <= 0 ? null : RawBytes.Decode(bytes.AsSpan(0, colon));
     }
 
     private static string RequestId(RequestContext r)
@@ -279,7 +290,8 @@ public static class CoreVariables
         {
             foreach (var value in values)
             {
-                length += name.Length + 2 + (value?.Length ?? 0) + 2;
+                // Kestrel decoded the value from UTF-8: count the bytes that came.
+                length += name.Length + 2 + (value is null ? 0 : Encoding.UTF8.GetByteCount(value)) + 2;
             }
         }
 

@@ -59,6 +59,12 @@ public sealed partial class AccessLogVariablesDifferentialTests : IClassFixture<
 
     private static readonly string BasicUser = "Authorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("user:secret"));
 
+    /// <summary>A user name of bytes that are not all UTF-8 ("mé", a lone 0xFF, "e"): logged as the bytes they are.</summary>
+    private static readonly string RawBytesUser = "Authorization: Basic " + Convert.ToBase64String([(byte)'m', 0xC3, 0xA9, 0xFF, (byte)'e', (byte)':', (byte)'p']);
+
+    /// <summary>A header value in UTF-8 outside the BMP (a surrogate pair in .NET), as it goes over the wire.</summary>
+    private static readonly string EmojiHeader = "X: " + Encoding.Latin1.GetString(Encoding.UTF8.GetBytes("\U0001F600 é"));
+
     /// <summary>Requests, one connection per row (a row of several shows $connection_requests counting).</summary>
     private static readonly string[][] Sessions =
     [
@@ -74,6 +80,7 @@ public sealed partial class AccessLogVariablesDifferentialTests : IClassFixture<
         [Get("/r", "X: a\"b\\c", "Cookie: x=\"quoted\"")],
         ["HEAD /page.html HTTP/1.0\r\nUser-Agent: old\r\n\r\n"],
         [Get("/set"), Get("/c/"), Get("/c5/")],
+        [Get("/r?user=raw", RawBytesUser), Get("/r?user=empty", "Authorization: Basic Onc="), Get("/r?user=unpadded", "Authorization: Basic dXNlcjpwdw"), Get("/r?x=emoji", EmojiHeader)],
     ];
 
     private readonly DifferentialRig _rig;
@@ -118,6 +125,10 @@ public sealed partial class AccessLogVariablesDifferentialTests : IClassFixture<
         Assert.Contains(nginxVars, l => l.Contains(" setv=one capv=- ", StringComparison.Ordinal));
         Assert.Contains(nginxVars, l => l.Contains("duri=/c/ ", StringComparison.Ordinal) && l.Contains(" capv= ", StringComparison.Ordinal));
         Assert.Contains(nginxVars, l => l.Contains(" capv=5 ", StringComparison.Ordinal));
+        Assert.Contains(nginxVars, l => l.Contains(" user=m\\xC3\\xA9\\xFFe ", StringComparison.Ordinal));
+        Assert.Contains(nginxVars, l => l.Contains("args=user=empty ", StringComparison.Ordinal) && l.Contains(" user=- ", StringComparison.Ordinal));
+        Assert.Contains(nginxVars, l => l.Contains(" user=user ", StringComparison.Ordinal) && l.Contains("args=user=unpadded ", StringComparison.Ordinal));
+        Assert.Contains(nginxVars, l => l.Contains(" httpx=\\xF0\\x9F\\x98\\x80 \\xC3\\xA9 ", StringComparison.Ordinal));
 
         // ... with a warning (Sluice's error log has no "*N" connection numbers, nor nginx's "while logging request").
         foreach (var logs in new[] { _rig.NginxLogs, _rig.SluiceLogs })
