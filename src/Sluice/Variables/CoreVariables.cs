@@ -59,6 +59,22 @@ public static class CoreVariables
         "realpath_root" => r => r.Location.Core.Root?.Render(r) is { } root ? SafeRealPath(root) : null,
         "request_filename" => r => Http.StaticFiles.StaticFileHandler.MapPath(r),
         "http_cookie" => r => JoinHeader(r.Http.Request.Headers, "Cookie", "; "),
+
+        // Kestrel does not say whether a request came pipelined behind another; nginx's "." is the usual answer.
+        "pipe" => _ => ".",
+        "request_completion" => r => r.Finished && r.Status != 499 && !r.Http.RequestAborted.IsCancellationRequested ? "OK" : "",
+        "realip_remote_addr" => r => AddressText(r.Connection?.Remote?.Address ?? r.Http.Connection.RemoteIpAddress),
+        "realip_remote_port" => r => (r.Connection?.Remote?.Port ?? r.Http.Connection.RemotePort).ToString(CultureInfo.InvariantCulture),
+        "connections_active" => r => r.Runtime.Counters.Active.ToString(CultureInfo.InvariantCulture),
+        "connections_reading" => r => r.Runtime.Counters.Reading.ToString(CultureInfo.InvariantCulture),
+        "connections_writing" => r => r.Runtime.Counters.Writing.ToString(CultureInfo.InvariantCulture),
+
+        // A finished request's connection is not yet waiting for the next one while its line is logged.
+        "connections_waiting" => r => Math.Max(0, r.Runtime.Counters.Waiting - (r.Finished && r.Connection is not null ? 1 : 0)).ToString(CultureInfo.InvariantCulture),
+
+        // nginx answers these from r->keepalive, which is off by the time a request is logged: "close", and no Keep-Alive.
+        "sent_http_connection" => r => r.Finished ? (r.Http.Response.StatusCode == 101 ? "upgrade" : "close") : FirstHeader(r.Http.Response.Headers, "Connection"),
+        "sent_http_keep_alive" => r => r.Finished ? null : FirstHeader(r.Http.Response.Headers, "Keep-Alive"),
         "http_x_forwarded_for" => r => JoinHeader(r.Http.Request.Headers, "X-Forwarded-For", ", "),
         _ => Proxy.Runtime.UpstreamVariables.Resolve(name) ?? ResolveFamily(name),
     };

@@ -28,7 +28,8 @@ public sealed partial class AccessLogVariablesDifferentialTests : IClassFixture<
                                 'bs=$bytes_sent bbs=$body_bytes_sent rl=$request_length status=$status '
                                 'conn=$connection creq=$connection_requests pid=$pid ph=$proxy_host pp=$proxy_port '
                                 'urlen=$upstream_response_length ust=$upstream_status user=$remote_user '
-                                'setv=$s capv=$num msec=$msec iso=$time_iso8601';
+                                'setv=$s capv=$num pipe=$pipe rc=$request_completion realip=$realip_remote_addr '
+                                'sconn=$sent_http_connection ska=$sent_http_keep_alive msec=$msec iso=$time_iso8601';
                 log_format json escape=json '{"uri":"$uri","args":"$args","x":"$http_x","user":"$remote_user","ph":"$proxy_host","ust":"$upstream_status"}';
                 log_format none escape=none 'uri=$uri args=$args x=$http_x user=$remote_user ph=$proxy_host';
                 access_log {{LOGS}}/vars.log vars;

@@ -108,6 +108,9 @@ public sealed class RequestContext
     /// <summary>Body bytes written to the client (<c>$body_bytes_sent</c>), kept by the response writer.</summary>
     public long BodyBytesSent { get; set; }
 
+    /// <summary>The response is complete and the request is being logged (nginx's log phase).</summary>
+    public bool Finished { get; set; }
+
     /// <summary>
     /// Request body bytes a handler read (the proxy), for <c>$request_length</c>: nginx counts the body it reads,
     /// not one it discards unread.
@@ -156,6 +159,7 @@ public sealed class RequestContext
         Items = null;
         BodyBytesSent = 0;
         BodyBytesRead = 0;
+        Finished = false;
         _proxied = false;
     }
 

@@ -122,6 +122,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         context.Runtime.Counters.RequestFinished(context.Connection);
+        context.Finished = true;
         context.Runtime.RequestCompleted?.Invoke(context);
         context.ReusableHttp?.Uninitialize();
     }
