@@ -12,7 +12,7 @@ namespace Sluice.FunctionalTests.Infrastructure;
 /// A real HTTP backend on loopback that says who it is: every response carries <c>X-Backend: name</c> and a
 /// JSON body with the backend's name and what it received (method, URI, headers, body). Special paths
 /// change its behaviour (<c>/status/NNN</c>, <c>/slow/MS</c>, <c>/stream/N</c>, any path with <c>/hold/</c> until
-/// <see cref="ReleaseHeld"/>). Counts accepted connections and requests.
+/// <see cref="ReleaseHeld"/>), and <c>?reply=Name:Value</c> adds a response header. Counts accepted connections and requests.
 /// </summary>
 public sealed class TestBackend : IAsyncDisposable
 {
@@ -167,6 +167,17 @@ public sealed class TestBackend : IAsyncDisposable
         var request = context.Request;
         var response = context.Response;
         response.Headers["X-Backend"] = name;
+
+        // "?reply=Name:Value" (repeatable): the backend answers with that header too (Server, Date, X-Pad …).
+        foreach (var reply in request.Query["reply"])
+        {
+            var colon = reply?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+            if (colon > 0)
+            {
+                response.Headers[reply![..colon]] = reply[(colon + 1)..];
+            }
+        }
+
         var path = request.Path.Value ?? "/";
         if (path.StartsWith("/status/", StringComparison.Ordinal) && int.TryParse(path[8..], out var status))
         {

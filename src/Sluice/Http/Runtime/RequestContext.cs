@@ -48,7 +48,10 @@ public sealed class RequestContext
         CaptureNames = Sluice.Configuration.Values.NginxRegex.NamedGroups(regex);
     }
 
-    /// <summary>A named capture of the last match, by its (case-insensitive) name; null when absent.</summary>
+    /// <summary>
+    /// A named capture of the last match, by its (case-insensitive) name: empty when its regex matched without it
+    /// (nginx sets every named capture of a matching regex), null when that regex has no such group.
+    /// </summary>
     public string? NamedCapture(string name)
     {
         if (Captures is not { } m || CaptureNames is null)
@@ -60,7 +63,7 @@ public sealed class RequestContext
         {
             if (group.Equals(name, StringComparison.OrdinalIgnoreCase))
             {
-                return number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : null;
+                return number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : "";
             }
         }
 
@@ -105,6 +108,15 @@ public sealed class RequestContext
 
     /// <summary>Body bytes written to the client (<c>$body_bytes_sent</c>), kept by the response writer.</summary>
     public long BodyBytesSent { get; set; }
+
+    /// <summary>The response is complete and the request is being logged (nginx's log phase).</summary>
+    public bool Finished { get; set; }
+
+    /// <summary>
+    /// Request body bytes a handler read (the proxy), for <c>$request_length</c>: nginx counts the body it reads,
+    /// not one it discards unread.
+    /// </summary>
+    public long BodyBytesRead { get; set; }
 
     private Proxy.Runtime.UpstreamState? _upstream;
     private bool _proxied;
@@ -188,6 +200,8 @@ public sealed class RequestContext
         SetVariables = null;
         Items = null;
         BodyBytesSent = 0;
+        BodyBytesRead = 0;
+        Finished = false;
         _proxied = false;
     }
 

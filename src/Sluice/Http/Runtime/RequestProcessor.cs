@@ -42,7 +42,6 @@ public static class RequestProcessor
             request.SetCaptures(serverMatch, serverRegex!);
         }
 
-        RequestLimits.ApplyKeepaliveRequests(request);
         if (RequestLimits.CheckHead(request) is var tooLarge and not 0)
         {
             return new ValueTask(FinalizeAsync(request, tooLarge));
@@ -354,6 +353,7 @@ public static class RequestProcessor
             return;
         }
 
+        SpecialResponse.DropKeepalive(request, status);
         var core = request.Location.Core;
         if ((!request.ErrorPageUsed || core.RecursiveErrorPages) && core.ErrorPages.TryGetValue(status, out var page) && request.InternalRedirects < MaxUriChanges)
         {

@@ -26,6 +26,11 @@ internal sealed class ProxyHandler : PhaseHandler
     public override async ValueTask<PhaseOutcome> ExecuteAsync(RequestContext request)
     {
         var target = ResolveTarget(request);
+
+        // nginx's proxy context exists from here on: $proxy_host and $proxy_port say where this request goes.
+        var state = request.BeginUpstream();
+        state.ProxyHost = target.ProxyHost;
+        state.ProxyPort = target.ProxyPort;
         if (target.Upstream is null)
         {
             request.ErrorLog.Write(LogLevel.Error, target.Error ?? "no upstream");
@@ -58,7 +63,6 @@ internal sealed class ProxyHandler : PhaseHandler
             }
         }
 
-        var state = request.BeginUpstream();
         var upstream = target.Upstream.Runtime;
         var balancer = upstream.Balancer;
         var client = request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress;
@@ -148,26 +152,35 @@ internal sealed class ProxyHandler : PhaseHandler
     {
         if (_proxy.Pass is StaticProxyPass pass)
         {
-            return new Target(_proxy.Upstream, pass.HostHeader, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
+            return new Target(_proxy.Upstream, pass.HostHeader, pass.Port, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
         }
 
         var url = _proxy.PassTemplate!.Render(request);
         var schemeLength = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
         if (schemeLength == 0)
         {
-            return new Target(null, "", "", "http", $"invalid URL prefix in \"{url}\"");
+            return new Target(null, "", "", "", "http", $"invalid URL prefix in \"{url}\"");
         }
 
         var rest = url[schemeLength..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var hostPort = slash < 0 ? rest : rest[..slash];
         var uri = slash < 0 ? UpstreamUri(request, "", null) : rest[slash..];
+        var scheme = schemeLength == 8 ? "https" : "http";
+        var port = PortOf(hostPort, scheme);
         if (_proxy.UpstreamsByName.TryGetValue(hostPort, out var upstream))
         {
-            return new Target(upstream, hostPort, uri, schemeLength == 8 ? "https" : "http", null);
+            return new Target(upstream, hostPort, port, uri, scheme, null);
         }
 
-        return new Target(null, hostPort, uri, "http", $"no resolver defined to resolve {hostPort.Split(':')[0]}");
+        return new Target(null, hostPort, port, uri, "http", $"no resolver defined to resolve {hostPort.Split(':')[0]}");
+    }
+
+    /// <summary>nginx's <c>ngx_http_proxy_set_vars</c>: the port written in the URL, else the scheme's.</summary>
+    private static string PortOf(string hostPort, string scheme)
+    {
+        var colon = hostPort.LastIndexOf(':');
+        return colon > hostPort.LastIndexOf(']') ? hostPort[(colon + 1)..] : scheme == "https" ? "443" : "80";
     }
 
     /// <summary>nginx's request URI for the upstream (<c>ngx_http_proxy_create_request</c>).</summary>
@@ -223,6 +236,7 @@ internal sealed class ProxyHandler : PhaseHandler
                 }
 
                 buffer.Write(chunk, 0, read);
+                request.BodyBytesRead = buffer.Length;
                 if (maxBody > 0 && buffer.Length > maxBody)
                 {
                     request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes{RequestLimits.Context(request)}");
@@ -257,7 +271,7 @@ internal sealed class ProxyHandler : PhaseHandler
         return status;
     }
 
-    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
+    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string ProxyPort, string Uri, string Scheme, string? Error);
 }
 
 /// <summary>The request body as the attempts send it: none, read completely beforehand, or streamed from the client once.</summary>

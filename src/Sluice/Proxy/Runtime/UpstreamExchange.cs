@@ -226,6 +226,7 @@ internal sealed class UpstreamExchange
     {
         _action = "connecting to upstream";
         var started = Stopwatch.GetTimestamp();
+        _request.Runtime.Counters.UpstreamConnectionOpening();
         try
         {
             _connection = await UpstreamConnection.ConnectAsync(_peer.Address, (int)_proxy.BufferSize, _proxy.ConnectTimeout, _proxy.IgnoreClientAbort ? default : Aborted).ConfigureAwait(false);
@@ -431,6 +432,7 @@ internal sealed class UpstreamExchange
 
             var buffer = read.Buffer;
             total += buffer.Length;
+            _request.BodyBytesRead = total;
             if (maxBody > 0 && total > maxBody)
             {
                 _request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes{RequestLimits.Context(_request)}");
