@@ -179,5 +179,6 @@ public sealed class KeepaliveDifferentialTests
         response.EnsureSuccessStatusCode();
     }
 
-    private static List<string> Lines(string log) => [.. log.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    /// <summary>The lines by request: a proxy may log a request after the client has its answer and sent the next one.</summary>
+    private static List<string> Lines(string log) => [.. log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
 }

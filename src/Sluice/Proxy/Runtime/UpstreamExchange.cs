@@ -510,8 +510,9 @@ internal sealed class UpstreamExchange
         {
             if (noBody)
             {
-                await response.StartAsync(Aborted).ConfigureAwait(false);
                 complete = true;
+                Release(Reusable(head));
+                await response.StartAsync(Aborted).ConfigureAwait(false);
                 return;
             }
 
@@ -537,10 +538,18 @@ internal sealed class UpstreamExchange
         {
             _attempt.ResponseLength = length;
             _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
-            var reuse = complete && _bodySent && !head.ConnectionClose && connection.Buffered == 0 && connection.Cancelled == CancelReason.None;
-            Release(reuse);
+            Release(complete && Reusable(head));
         }
     }
+
+    /// <summary>
+    /// Whether the connection can serve another request once this response is read: the request went whole,
+    /// the upstream keeps the connection, nothing unread is left, and none of its operations was cancelled.
+    /// The connection goes back as soon as the upstream is done, before the client has the last bytes (as
+    /// nginx frees the upstream when it is done): a request the client sends on seeing the answer finds it.
+    /// </summary>
+    private bool Reusable(ResponseHead head) =>
+        _connection is { } connection && _bodySent && !head.ConnectionClose && connection.Buffered == 0 && connection.Cancelled == CancelReason.None;
 
     /// <summary>The body, as its framing says (Content-Length, chunked, or until the upstream closes); returns whether it was complete and its raw length.</summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
@@ -640,12 +649,6 @@ internal sealed class UpstreamExchange
             }
 
             var complete = remaining == 0 || decoder is { Done: true };
-            if (complete || flushEachRead || drained || unflushed >= FlushThreshold)
-            {
-                await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
-                unflushed = 0;
-            }
-
             if (complete)
             {
                 if (decoder is { Excess: > 0 })
@@ -654,6 +657,18 @@ internal sealed class UpstreamExchange
                     connection.Cancel(CancelReason.Timeout);
                 }
 
+                // The upstream is done: its connection is not touched again here.
+                Release(Reusable(head));
+            }
+
+            if (complete || flushEachRead || drained || unflushed >= FlushThreshold)
+            {
+                await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                unflushed = 0;
+            }
+
+            if (complete)
+            {
                 return (true, raw);
             }
         }
