@@ -15,6 +15,9 @@ public sealed partial class NextUpstreamDifferentialTests : IClassFixture<NextUp
 {
     private static readonly int[] Statuses = [500, 502, 503, 504, 403, 404, 429];
 
+    /// <summary>Numbers every request's path (r00001 …), so that log lines are put in request order.</summary>
+    private static int _sequence;
+
     private readonly DifferentialRig _rig;
     private readonly ITestOutputHelper _output;
 
@@ -157,11 +160,13 @@ public sealed partial class NextUpstreamDifferentialTests : IClassFixture<NextUp
         var down = await CompareAsync("/alldown/", [""]);
         Assert.Contains(" 502 addr=[alldown] status=[502]", down[^1], StringComparison.Ordinal);
 
-        var (nginxPage, sluicePage) = await _rig.SendAsync("/dead/page");
+        var (nginxPage, sluicePage) = await _rig.SendAsync($"/dead/r{Interlocked.Increment(ref _sequence):D5}");
         DifferentialAssert.Same(nginxPage, sluicePage, _output);
         await WaitForLinesAsync("/dead/", 4);
 
-        var (nginx, sluice) = _rig.ErrorMessages("no live upstreams");
+        var (nginxErrors, sluiceErrors) = _rig.ErrorMessages("no live upstreams");
+        var nginx = nginxErrors.Select(l => Number().Replace(l, "/x")).ToList();
+        var sluice = sluiceErrors.Select(l => Number().Replace(l, "/x")).ToList();
         _output.WriteLine(string.Join("\n", sluice));
         Assert.Equal(nginx, sluice);
         Assert.Contains(sluice, l => l == "[error] no live upstreams while connecting to upstream, client: 127.0.0.1, server: , request: \"GET /dead/x HTTP/1.1\", upstream: \"http://dead/dead/x\", host: \"127.0.0.1:PORT\"");
@@ -221,15 +226,15 @@ public sealed partial class NextUpstreamDifferentialTests : IClassFixture<NextUp
     }
 
     /// <summary>
-    /// Sends <c>prefix + "x" + query</c> for each query to nginx, then Sluice, compares the statuses and the
-    /// access log lines of the prefix (times as T), and returns Sluice's lines of this call.
+    /// Sends <c>prefix + "rNNNNN" + query</c> for each query to nginx, then Sluice, compares the statuses and
+    /// the access log lines of the prefix, and returns Sluice's lines of this call (rNNNNN as x, times as T).
     /// </summary>
     private async Task<List<string>> CompareAsync(string prefix, string[] queries, string method = "GET")
     {
         var before = Lines(_rig.NginxAccessLog("attempts.log"), prefix).Count;
         foreach (var query in queries)
         {
-            var (nginx, sluice) = await _rig.SendAsync(prefix + "x" + query, m =>
+            var (nginx, sluice) = await _rig.SendAsync($"{prefix}r{Interlocked.Increment(ref _sequence):D5}{query}", m =>
             {
                 m.Method = new HttpMethod(method);
                 if (method != "GET")
@@ -254,9 +259,18 @@ public sealed partial class NextUpstreamDifferentialTests : IClassFixture<NextUp
         return (Lines(_rig.NginxAccessLog("attempts.log"), prefix), Lines(_rig.SluiceAccessLog("attempts.log"), prefix));
     }
 
-    /// <summary>The prefix's lines, with every time as T (the shape is compared: "-" or seconds, one per attempt).</summary>
+    /// <summary>
+    /// The prefix's lines in request order (a proxy may log a request after its client has the answer and
+    /// sent the next one), the request's number as x, every time as T (the shape is compared: "-" or seconds,
+    /// one per attempt).
+    /// </summary>
     private static List<string> Lines(string log, string prefix) =>
-        [.. log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains(" " + prefix, StringComparison.Ordinal)).Select(l => Time().Replace(l, "T"))];
+        [
+            .. log.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => l.Contains(" " + prefix, StringComparison.Ordinal))
+                .OrderBy(l => Number().Match(l).Value, StringComparer.Ordinal)
+                .Select(l => Time().Replace(Number().Replace(l, "/x", 1), "T")),
+        ];
 
     /// <summary>nginx and Sluice warned "upstream server temporarily disabled" for the same attempts.</summary>
     private void AssertSameWarnings(string prefix)
@@ -271,4 +285,7 @@ public sealed partial class NextUpstreamDifferentialTests : IClassFixture<NextUp
 
     [GeneratedRegex(@"\b\d+\.\d{3}\b")]
     private static partial Regex Time();
+
+    [GeneratedRegex(@"/r\d{5}")]
+    private static partial Regex Number();
 }
