@@ -80,6 +80,21 @@ public sealed class RawBackend : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the connections open now, as a backend closes idle keepalive connections (FIN, not reset).</summary>
+    public void CloseConnections()
+    {
+        lock (_open)
+        {
+            foreach (var socket in _open)
+            {
+                socket.Shutdown(SocketShutdown.Both);
+                socket.Close();
+            }
+
+            _open.Clear();
+        }
+    }
+
     /// <summary>An HTTP/1.1 200 with <c>X-Backend: name</c> and a short body, the connection kept open.</summary>
     public static byte[] Ok(string name, string extraHeader = "") =>
         Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\nX-Backend: {name}\r\n{extraHeader}Content-Length: 2\r\n\r\nok");
