@@ -285,6 +285,25 @@ public sealed partial class DifferentialRig : IAsyncDisposable
 
     public string SluiceAccessLog(string name = "access.log") => ReadOrEmpty(Path.Combine(SluiceLogs, name));
 
+    /// <summary>
+    /// The messages of the error log lines that contain <paramref name="text"/>, without what differs between the two servers by design: time, pid and thread, connection number, port.
+    /// </summary>
+    public (List<string> Nginx, List<string> Sluice) ErrorMessages(string text)
+    {
+        List<string> Read(string logs, int port) =>
+        [
+            .. ReadOrEmpty(Path.Combine(logs, "error.log")).Split('\n')
+                .Where(l => l.Contains(text, StringComparison.Ordinal))
+                .Select(l => ErrorLinePrefix().Replace(l, "$1 ").Replace(":" + port.ToString(CultureInfo.InvariantCulture), ":PORT", StringComparison.Ordinal)),
+        ];
+
+        return (Read(NginxLogs, NginxPort), Read(SluiceLogs, SluicePort));
+    }
+
+    /// <summary>"2026/01/01 12:00:00 [error] 123#456: *7 " → "[error] ".</summary>
+    [GeneratedRegex(@"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: (\*\d+ )?")]
+    private static partial Regex ErrorLinePrefix();
+
     private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
 
     public async ValueTask DisposeAsync()

@@ -75,76 +75,100 @@ internal sealed class ProxyHandler : PhaseHandler
 
         var firstAttempt = Stopwatch.GetTimestamp();
         var method = _proxy.Method?.Render(request) ?? http.Request.Method;
-        var idempotent = !(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method) || http.Request.Method == "LOCK");
-        while (true)
+        var nonIdempotent = HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method) || http.Request.Method == "LOCK";
+
+        // The peer of the attempt in progress, until it is released. Whatever ends the request — an exception
+        // included — releases it, or its connection count would stay raised for good (least_conn, max_conns
+        // and the metrics read it).
+        UpstreamPeer? held = null;
+        try
         {
-            var peer = balancer.Pick(selection);
-            if (peer is null)
+            while (true)
             {
-                var none = state.Start(upstream.Name);
-                none.Status = 502;
-                UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
-                return PhaseOutcome.Finalize(502);
-            }
+                var peer = balancer.Pick(selection);
+                if (peer is null)
+                {
+                    // nginx's entry for it: the group's name, 502, and the time since this attempt began (none).
+                    var none = state.Start(upstream.Name);
+                    none.Status = 502;
+                    none.ResponseTime = TimeSpan.Zero;
+                    UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
+                    return PhaseOutcome.Finalize(502);
+                }
 
-            var attempt = state.Start(peer.Name);
-            var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
-            if (result.Done)
-            {
-                // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0).
-                balancer.Free(selection, peer, failed: false);
-                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
-                return PhaseOutcome.Done;
-            }
+                held = peer;
+                var attempt = state.Start(peer.Name);
+                var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
+                if (result.Done || result.IsFinal)
+                {
+                    // The response went to the client, or the request ends here (client gone, body refused):
+                    // nothing counts against the peer (nginx frees it with state 0).
+                    held = null;
+                    Release(balancer, selection, peer, attempt);
+                    return result.Done || result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
+                }
 
-            if (result.IsFinal)
-            {
-                balancer.Free(selection, peer, failed: false);
-                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
-                return result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
-            }
+                var rules = new NextUpstreamRequest(_proxy.NextUpstream, nonIdempotent, body.IsStreamed, _proxy.NextUpstreamTimeout, Stopwatch.GetElapsedTime(firstAttempt));
+                bool next, failed, disabled;
+                if (result.HasResponse)
+                {
+                    if (!NextUpstreamRules.TryNextAfterStatus(balancer, selection, peer, result.Failure, result.RequestSent, rules, out disabled))
+                    {
+                        // No other peer for this answer: it goes to the client, and the peer served (no failure).
+                        await exchange.SendResponseAsync().ConfigureAwait(false);
+                        held = null;
+                        Release(balancer, selection, peer, attempt);
+                        return PhaseOutcome.Done;
+                    }
 
-            // nginx counts 403 and 404 as "next" (not a failure of the peer), every other reason as a failure.
-            var failed = result.Failure is not (NextUpstreamConditions.Http403 or NextUpstreamConditions.Http404);
-            peer.Metrics?.Record(attempt.Status, failed, attempt.HeaderTime, attempt.ResponseTime);
-            if (balancer.Free(selection, peer, failed) && failed)
-            {
-                exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
-            }
+                    held = null;
+                    next = true;
+                    failed = NextUpstreamRules.IsFailure(result.Failure);
+                }
+                else
+                {
+                    held = null;
+                    next = NextUpstreamRules.TryNextAfterFailure(balancer, selection, peer, result.Failure, result.RequestSent, result.CachedConnection, rules, out disabled);
+                    failed = true;
+                }
 
-            var condition = result.Failure;
-            if (result.RequestSent && !idempotent)
-            {
-                condition |= NextUpstreamConditions.NonIdempotent;
-            }
+                peer.Metrics?.Record(attempt.Status, failed, attempt.HeaderTime, attempt.ResponseTime);
+                if (disabled)
+                {
+                    exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
+                }
 
-            var timeout = _proxy.NextUpstreamTimeout;
-            var canRetry = selection.Tries > 0
-                && (_proxy.NextUpstream & condition) == condition
-                && !(result.RequestSent && body.IsStreamed)
-                && !(timeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(firstAttempt) >= timeout)
-                && !http.RequestAborted.IsCancellationRequested;
-            if (canRetry)
-            {
                 exchange.Abandon();
-                continue;
-            }
+                if (http.RequestAborted.IsCancellationRequested)
+                {
+                    // nginx looks at the client before it connects again or gives up: gone, it logs 499.
+                    request.Status = 499;
+                    return PhaseOutcome.Done;
+                }
 
-            if (result.HasResponse)
-            {
-                // The last peer's own answer (a status proxy_next_upstream would have skipped) goes to the client.
-                await exchange.SendResponseAsync().ConfigureAwait(false);
-                return PhaseOutcome.Done;
+                if (!next)
+                {
+                    return PhaseOutcome.Finalize(result.Status);
+                }
             }
-
-            if (http.RequestAborted.IsCancellationRequested || result.Status == 499)
-            {
-                request.Status = 499;
-                return PhaseOutcome.Done;
-            }
-
-            return PhaseOutcome.Finalize(result.Status);
         }
+        finally
+        {
+            if (held is not null)
+            {
+                // An exception ended the attempt: its connection is closed and the peer released as nginx's
+                // finalize releases it (state 0).
+                exchange.Abandon();
+                balancer.Free(selection, held, failed: false);
+            }
+        }
+    }
+
+    /// <summary>The attempt on <paramref name="peer"/> served the request: released as a success, and counted for the metrics.</summary>
+    private static void Release(IUpstreamBalancer balancer, PeerSelection selection, UpstreamPeer peer, UpstreamState.Attempt attempt)
+    {
+        balancer.Free(selection, peer, failed: false);
+        peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
     }
 
     /// <summary>Where to send: the group and the URI, by nginx's proxy_pass rules.</summary>
