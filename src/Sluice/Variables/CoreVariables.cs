@@ -62,7 +62,7 @@ public static class CoreVariables
 
         // Kestrel does not say whether a request came pipelined behind another; nginx's "." is the usual answer.
         "pipe" => _ => ".",
-        "request_completion" => r => r.Finished && r.Status != 499 && !r.Http.RequestAborted.IsCancellationRequested ? "OK" : "",
+        "request_completion" => r => r.Finished && r.HandlerCompleted && r.Status != 499 ? "OK" : "",
         "realip_remote_addr" => r => AddressText(r.Connection?.Remote?.Address ?? r.Http.Connection.RemoteIpAddress),
         "realip_remote_port" => r => (r.Connection?.Remote?.Port ?? r.Http.Connection.RemotePort).ToString(CultureInfo.InvariantCulture),
         "connections_active" => r => r.Runtime.Counters.Active.ToString(CultureInfo.InvariantCulture),

@@ -112,6 +112,9 @@ public sealed class RequestContext
     /// <summary>The response is complete and the request is being logged (nginx's log phase).</summary>
     public bool Finished { get; set; }
 
+    /// <summary>The handler finished its response while the client was still connected (<c>$request_completion</c>).</summary>
+    public bool HandlerCompleted { get; set; }
+
     /// <summary>
     /// Request body bytes a handler read (the proxy), for <c>$request_length</c>: nginx counts the body it reads,
     /// not one it discards unread.
@@ -202,6 +205,7 @@ public sealed class RequestContext
         BodyBytesSent = 0;
         BodyBytesRead = 0;
         Finished = false;
+        HandlerCompleted = false;
         _proxied = false;
     }
 

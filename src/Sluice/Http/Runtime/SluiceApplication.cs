@@ -92,7 +92,13 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         // Only a request that has to wait (proxying, files) pays for an async frame here.
-        return pending.IsCompletedSuccessfully ? Task.CompletedTask : AwaitAsync(context, pending);
+        if (pending.IsCompletedSuccessfully)
+        {
+            NoteHandlerEnd(context);
+            return Task.CompletedTask;
+        }
+
+        return AwaitAsync(context, pending);
     }
 
     private static async Task AwaitAsync(RequestContext context, ValueTask pending)
@@ -100,12 +106,21 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         try
         {
             await pending.ConfigureAwait(false);
+            NoteHandlerEnd(context);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await FailAsync(context, e).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The handler wrote its whole response: whether the client had gone by then is what <c>$request_completion</c>
+    /// says. Read here, not when the request is logged: a client that closes as soon as it has the last byte must
+    /// not turn a complete response into an incomplete one.
+    /// </summary>
+    private static void NoteHandlerEnd(RequestContext context) =>
+        context.HandlerCompleted = !context.Http.RequestAborted.IsCancellationRequested;
 
     /// <summary>A bug of ours, not the client's: logged, and a 500 when nothing was sent yet.</summary>
     private static Task FailAsync(RequestContext context, Exception e)
