@@ -4,7 +4,7 @@ using SseBench;
 // of the machine), so the client can subtract the send time the server wrote into each event:
 //
 //   SseBench serve  --port P [--port P ...] [--interval-ms 1000] [--padding 32]
-//   SseBench client --url http://127.0.0.1:P/sse --streams N --seconds T [--ramp-seconds R] [--connect-concurrency C]
+//   SseBench client --url http://127.0.0.1:P/stream --streams N --seconds T [--ramp-seconds R] [--connect-concurrency C]
 //
 // The client prints "READY opened=N failed=N" once every stream has its first event (or the ramp ran out), holds
 // the streams for T seconds, prints "CLOSING", closes them, then prints one "RESULT {json}" line; see bench/README.md.
@@ -43,7 +43,7 @@ internal static class Usage
     public const string Text = """
         usage: SseBench serve  --port P [--port P ...] [--interval-ms 1000] [--padding 32]
                SseBench client --url URL --streams N --seconds T [--ramp-seconds 30] [--connect-concurrency 64]
-        serve:  an SSE backend on 127.0.0.1; GET /sse sends "id: SEQ" / "data: SEQ SENDTICKS" every interval.
+        serve:  an SSE backend on 127.0.0.1; GET /stream (or /sse) sends "id: SEQ" / "data: SEQ SENDTICKS" every interval.
         client: opens N streams to URL, holds them T seconds, prints READY then RESULT {json}.
         """;
 }

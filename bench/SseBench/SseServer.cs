@@ -6,7 +6,7 @@ using System.Text;
 namespace SseBench;
 
 /// <summary>
-/// The SSE backend: Kestrel on 127.0.0.1, one or more ports (the proxies' three upstream servers). Each GET /sse
+/// The SSE backend: Kestrel on 127.0.0.1, one or more ports (the proxies' three upstream servers). Each GET /stream (or /sse)
 /// is a stream that sends one event per interval, the first at once:
 /// <c>id: SEQ\ndata: SEQ SENDTICKS PADDING\n\n</c>, SENDTICKS being <see cref="Stopwatch.GetTimestamp"/> just
 /// before the write. Sends are scheduled on a fixed grid per stream (no drift), so a slow consumer shows as
@@ -38,7 +38,8 @@ internal static class SseServer
         await using var app = builder.Build();
         var padding = new string('x', options.Padding);
         app.MapGet("/sse", (HttpContext context) => StreamAsync(context, options.Interval, padding));
-        app.MapGet("/", () => "SseBench backend: GET /sse\n");
+        app.MapGet("/stream", (HttpContext context) => StreamAsync(context, options.Interval, padding));
+        app.MapGet("/", () => "SseBench backend: GET /stream\n");
         await app.StartAsync().ConfigureAwait(false);
         Console.Out.WriteLine("LISTENING " + string.Join(' ', options.Ports));
         Console.Out.Flush();
