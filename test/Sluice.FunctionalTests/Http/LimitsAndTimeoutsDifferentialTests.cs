@@ -36,7 +36,7 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
         /// <summary>A listener that never accepts, its backlog full: a connect to it hangs (proxy_connect_timeout).</summary>
         public TcpListener Blackhole { get; } = new(IPAddress.Loopback, 0);
 
-        public ClosingBackend Closer { get; } = new();
+        public ScriptedBackend Closer { get; } = new();
 
         public async Task InitializeAsync()
         {

@@ -95,6 +95,20 @@ public sealed class RawHttpClient : IDisposable
         return (received, false);
     }
 
+    /// <summary>Whatever comes next (what was read along with the head first): bytes read, 0 at the end, -1 for a reset.</summary>
+    public async Task<int> ReadSomeAsync(byte[] into, CancellationToken cancellationToken)
+    {
+        if (_start == _end && await FillAsync(cancellationToken) is var filled and <= 0)
+        {
+            return filled;
+        }
+
+        var take = Math.Min(into.Length, _end - _start);
+        Array.Copy(_buffer, _start, into, 0, take);
+        _start += take;
+        return take;
+    }
+
     /// <summary>Reads until the server closes the connection (or <paramref name="timeout"/>); the bytes, and whether it was a reset.</summary>
     public async Task<(byte[] Bytes, bool Reset)> ReadToEndAsync(TimeSpan? timeout = null)
     {
@@ -115,6 +129,7 @@ public sealed class RawHttpClient : IDisposable
         }
         catch (SocketException)
         {
+            _start = _end = 0;
             return -1;
         }
     }

@@ -87,9 +87,14 @@ internal sealed class ProxyHandler : PhaseHandler
             var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
             if (result.Done)
             {
-                // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0).
-                balancer.Free(selection, peer, failed: false);
-                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
+                // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0);
+                // a buffered response to a slow client freed it when the upstream was done.
+                if (!exchange.PeerFreed)
+                {
+                    balancer.Free(selection, peer, failed: false);
+                    peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
+                }
+
                 return PhaseOutcome.Done;
             }
 
