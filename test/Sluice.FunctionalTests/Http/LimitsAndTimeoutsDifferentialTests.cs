@@ -122,9 +122,9 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
     }
 
     [Theory]
-    [InlineData("header", "GET /static HTTP/1.1\r\nHost: a\r\n", null)]
+    [InlineData("header", "GET /static HTTP/1.1\r\nHost: a\r\n", "GET /static 408")]
     [InlineData("body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc", "POST / 408")]
-    public async Task A_client_that_stops_sending_is_closed_without_an_answer(string what, string raw, string? logged)
+    public async Task A_client_that_stops_sending_is_closed_without_an_answer(string what, string raw, string logged)
     {
         var nginx = await SilentAsync(Rig.NginxPort, raw);
         var sluice = await SilentAsync(Rig.SluicePort, raw);
@@ -132,10 +132,25 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
         Assert.Equal(0, nginx.Bytes);
         Assert.Equal(0, sluice.Bytes);
         Assert.InRange(sluice.Elapsed.TotalSeconds, 0.9, 3);
-        if (logged is not null)
-        {
-            await AssertLoggedByBothAsync(logged);
-        }
+        await AssertLoggedByBothAsync(logged);
+    }
+
+    /// <summary>
+    /// client_header_timeout's error line names what was being read and the request so far, as nginx's does;
+    /// nothing sent at all is "waiting for request", with the listening address for server.
+    /// </summary>
+    [Theory]
+    [InlineData("", "while waiting for request")]
+    [InlineData("GET /static?line", "while reading client request line, client: 127.0.0.1, server: , request: \"GET /static?line\"")]
+    [InlineData("GET /static?headers HTTP/1.1\r\nHost: a\r\nUser-Agent: x", "while reading client request headers, client: 127.0.0.1, server: , request: \"GET /static?headers HTTP/1.1\", host: \"a\"")]
+    public async Task A_header_timeout_is_logged_like_nginx(string raw, string marker)
+    {
+        await SilentAsync(Rig.NginxPort, raw);
+        await SilentAsync(Rig.SluicePort, raw);
+        var nginx = await ErrorLogLines.LastAsync(Path.Combine(Rig.NginxLogs, "error.log"), marker);
+        var sluice = await ErrorLogLines.LastAsync(Path.Combine(Rig.SluiceLogs, "error.log"), marker);
+        _output.WriteLine($"nginx:  {nginx}\nsluice: {sluice}");
+        Assert.Equal(nginx, sluice);
     }
 
     [Fact]

@@ -73,6 +73,9 @@ public sealed class RequestContext
     /// <summary>The status sent (or to be logged); 0 until known.</summary>
     public int Status { get; set; }
 
+    /// <summary>What arrived of a request line that never ended (client_header_timeout): <c>$request</c> is that.</summary>
+    public string? IncompleteRequestLine { get; set; }
+
     public int InternalRedirects { get; set; }
 
     /// <summary>
@@ -137,6 +140,7 @@ public sealed class RequestContext
         Captures = null;
         CaptureNames = null;
         Status = 0;
+        IncompleteRequestLine = null;
         InternalRedirects = 0;
         ErrorStatus = 0;
         QuotedUri = rawTarget.Contains('%', StringComparison.Ordinal);
