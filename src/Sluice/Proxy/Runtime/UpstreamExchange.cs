@@ -544,8 +544,9 @@ internal sealed class UpstreamExchange
         {
             if (noBody)
             {
-                await response.StartAsync(Aborted).ConfigureAwait(false);
                 complete = true;
+                UpstreamDone(true, 0, head);
+                await response.StartAsync(Aborted).ConfigureAwait(false);
                 return;
             }
 
@@ -556,9 +557,13 @@ internal sealed class UpstreamExchange
                 : await StreamBodyAsync(connection, head, response.BodyWriter, chunkedToClient).ConfigureAwait(false);
             if (_clientPump is { } pump)
             {
-                // A slow client of a buffered response: the upstream's part is over, so it is let go now, as nginx
-                // lets it go, while the client still reads what waits in memory or in the temp file.
-                UpstreamDone(complete, length, head);
+                // A slow client of a buffered response: the upstream's part is over (let go if it failed), while
+                // the client still reads what waits in memory or in the temp file.
+                if (_connection is not null)
+                {
+                    UpstreamDone(complete, length, head);
+                }
+
                 await pump.ConfigureAwait(false);
             }
 
@@ -587,7 +592,11 @@ internal sealed class UpstreamExchange
         }
     }
 
-    /// <summary>The upstream's response is over (completely or not): its times are taken and its connection cached or closed.</summary>
+    /// <summary>
+    /// The upstream's response is over (completely or not): its times are taken and its connection cached or
+    /// closed — as soon as the upstream is done, before the client has the last bytes (nginx frees the upstream
+    /// when it is done), so a request the client sends on seeing the answer finds the connection cached.
+    /// </summary>
     private void UpstreamDone(bool complete, long length, ResponseHead head)
     {
         var connection = _connection!;
@@ -681,20 +690,27 @@ internal sealed class UpstreamExchange
                 }
             }
 
+            if (remaining > 0)
+            {
+                remaining -= read;
+            }
+
+            var complete = remaining == 0 || decoder is { Done: true };
+            if (complete)
+            {
+                // The upstream is done: it is let go before the client has the last bytes, as nginx lets it go.
+                DropIfExcess(connection, decoder);
+                UpstreamDone(true, raw, head);
+            }
+
             if (data > 0)
             {
                 writer.Advance(data);
                 await FlushAsync(writer, data, chunkedToClient).ConfigureAwait(false);
             }
 
-            if (remaining > 0)
+            if (complete)
             {
-                remaining -= read;
-            }
-
-            if (remaining == 0 || decoder is { Done: true })
-            {
-                DropIfExcess(connection, decoder);
                 return (true, raw);
             }
         }
@@ -804,6 +820,13 @@ internal sealed class UpstreamExchange
                 }
 
                 var complete = ended || remaining == 0 || decoder is { Done: true };
+                if (complete)
+                {
+                    // The upstream is done: it is let go before the client has the last bytes, as nginx lets it go.
+                    DropIfExcess(connection, decoder);
+                    UpstreamDone(true, raw, head);
+                }
+
                 if (space == 0 || complete)
                 {
                     // A full buffer (or the last) goes on to the client — with the full buffers after it when the
@@ -839,7 +862,6 @@ internal sealed class UpstreamExchange
 
                 if (complete)
                 {
-                    DropIfExcess(connection, decoder);
                     if (_spool is { } done)
                     {
                         await done.CompleteAsync(failed: false).ConfigureAwait(false);
