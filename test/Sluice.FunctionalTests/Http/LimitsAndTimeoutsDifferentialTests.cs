@@ -153,6 +153,44 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
         Assert.Equal(nginx, sluice);
     }
 
+    /// <summary>
+    /// A client that sends a large body at its own pace to a 413 is answered at once, and — as nginx lingers,
+    /// reading and dropping the body before it closes — gets to send it all and read the page, where a plain
+    /// close would reset the connection under it. The upstream sees nothing of the request.
+    /// </summary>
+    [Fact]
+    public async Task A_client_still_sending_a_body_too_large_gets_the_413_page_and_the_upstream_nothing()
+    {
+        const int Total = 8 * 1024 * 1024;
+        var pages = new List<string>();
+        foreach (var port in new[] { Rig.NginxPort, Rig.SluicePort })
+        {
+            var requests = Rig.Backends[0].Requests;
+            using var client = await RawHttpClient.ConnectAsync(port);
+            await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: {Total}\r\n\r\n");
+
+            // About 2 MB/s: seconds of sending after the answer, longer than a close without lingering survives.
+            var chunk = new byte[64 * 1024];
+            for (var sent = 0; sent < Total; sent += chunk.Length)
+            {
+                await client.SendAsync(chunk);
+                await Task.Delay(30);
+            }
+
+            var head = await client.ReadHeadAsync();
+            Assert.NotNull(head);
+            Assert.Equal(413, head.Status);
+            using var page = new MemoryStream();
+            var (length, reset) = await client.ReadBodyAsync(head.ContentLength, into: page);
+            Assert.False(reset);
+            Assert.Equal(head.ContentLength, length);
+            pages.Add(System.Text.Encoding.ASCII.GetString(page.ToArray()).Replace("nginx/1.22.1", "PRODUCT", StringComparison.Ordinal).Replace(Sluice.Hosting.ProductInfo.NameAndVersion, "PRODUCT", StringComparison.Ordinal));
+            Assert.Equal(requests, Rig.Backends[0].Requests);
+        }
+
+        Assert.Equal(pages[0], pages[1]);
+    }
+
     [Fact]
     public async Task A_client_that_leaves_while_the_upstream_works_is_499_and_the_upstream_is_let_go()
     {

@@ -76,9 +76,9 @@ internal static class HttpCoreDirectives
         Add("satisfy", Hsl, Take1, Slots.Enum(S.Satisfy, Words("all", "any")), DirectiveSupport.Accepted);
         Add("auth_delay", Hsl, Take1, Slots.Msec(S.AuthDelay));
         Add("internal", DirectiveContext.Location, NoArgs, Internal, DirectiveSupport.Implemented);
-        Add("lingering_close", Hsl, Take1, Slots.Enum(S.LingeringClose, Words("off", "on", "always")), DirectiveSupport.Accepted);
-        Add("lingering_time", Hsl, Take1, Slots.Msec(S.LingeringTime), DirectiveSupport.Accepted);
-        Add("lingering_timeout", Hsl, Take1, Slots.Msec(S.LingeringTimeout), DirectiveSupport.Accepted);
+        Add("lingering_close", Hsl, Take1, Slots.Enum(S.LingeringClose, Words("off", "on", "always")), DirectiveSupport.Implemented);
+        Add("lingering_time", Hsl, Take1, Slots.Msec(S.LingeringTime), DirectiveSupport.Implemented);
+        Add("lingering_timeout", Hsl, Take1, Slots.Msec(S.LingeringTimeout), DirectiveSupport.Implemented);
         Add("reset_timedout_connection", Hsl, DirectiveArity.Flag, Slots.Flag(S.ResetTimedoutConnection), DirectiveSupport.Accepted);
         Add("absolute_redirect", Hsl, DirectiveArity.Flag, Slots.Flag(S.AbsoluteRedirect), DirectiveSupport.Implemented);
         Add("server_name_in_redirect", Hsl, DirectiveArity.Flag, Slots.Flag(S.ServerNameInRedirect), DirectiveSupport.Implemented);

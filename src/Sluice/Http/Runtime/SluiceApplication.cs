@@ -91,7 +91,12 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         // Only a request that has to wait (proxying, files) pays for an async frame here.
-        return pending.IsCompletedSuccessfully ? Task.CompletedTask : AwaitAsync(context, pending);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitAsync(context, pending);
+        }
+
+        return LingeringCloser.Needed(context) ? LingeringCloser.LingerAsync(context) : Task.CompletedTask;
     }
 
     private static async Task AwaitAsync(RequestContext context, ValueTask pending)
@@ -103,6 +108,11 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await FailAsync(context, e).ConfigureAwait(false);
+        }
+
+        if (LingeringCloser.Needed(context))
+        {
+            await LingeringCloser.LingerAsync(context).ConfigureAwait(false);
         }
     }
 
