@@ -48,7 +48,7 @@ public sealed class TempFileDirectory
             SafeFileHandle handle;
             try
             {
-                handle = File.OpenHandle(name, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                handle = File.OpenHandle(name, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
             }
             catch (DirectoryNotFoundException) when (!madeDirectories)
             {

@@ -49,9 +49,9 @@ internal static class HttpCoreDirectives
         Add("alias", DirectiveContext.Location, Take1, Root, DirectiveSupport.Implemented);
         Add("limit_except", DirectiveContext.Location, Block | OneOrMore, LimitExcept);
         Add("client_max_body_size", Hsl, Take1, Slots.Offset(S.ClientMaxBodySize), DirectiveSupport.Implemented);
-        Add("client_body_buffer_size", Hsl, Take1, Slots.Size(S.ClientBodyBufferSize), DirectiveSupport.Accepted);
+        Add("client_body_buffer_size", Hsl, Take1, Slots.Size(S.ClientBodyBufferSize), DirectiveSupport.Implemented);
         Add("client_body_timeout", Hsl, Take1, Slots.Msec(S.ClientBodyTimeout), DirectiveSupport.Implemented);
-        Add("client_body_temp_path", Hsl, Take1234, Slots.Path(S.ClientBodyTempPath), DirectiveSupport.Accepted);
+        Add("client_body_temp_path", Hsl, Take1234, Slots.Path(S.ClientBodyTempPath), DirectiveSupport.Implemented);
         Add("client_body_in_file_only", Hsl, Take1, Slots.Enum(S.ClientBodyInFileOnly, Words("off", "on", "clean")));
         Add("client_body_in_single_buffer", Hsl, DirectiveArity.Flag, Slots.Flag(S.ClientBodyInSingleBuffer));
         Add("sendfile", Hsl | LocationIf, DirectiveArity.Flag, Slots.Flag(S.Sendfile), DirectiveSupport.Accepted);

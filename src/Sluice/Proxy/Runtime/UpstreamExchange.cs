@@ -291,6 +291,10 @@ internal sealed class UpstreamExchange
                 await connection.SendAsync(large, _proxy.SendTimeout).ConfigureAwait(false);
                 _attempt.BytesSent += large.Length;
             }
+            else if (_body.File is { } file)
+            {
+                await SendFileBodyAsync(connection, file, _body.FileLength).ConfigureAwait(false);
+            }
 
             if (_body.IsStreamed)
             {
@@ -378,6 +382,10 @@ internal sealed class UpstreamExchange
         {
             head.Header("Content-Length", bytes.Length);
         }
+        else if (_body.File is not null)
+        {
+            head.Header("Content-Length", _body.FileLength);
+        }
         else if (_body.IsStreamed)
         {
             if (_body.StreamLength >= 0)
@@ -411,6 +419,31 @@ internal sealed class UpstreamExchange
         {
             // A small body goes in the same write as the head.
             head.Append(small);
+        }
+    }
+
+    /// <summary>A body buffered to a temp file (larger than client_body_buffer_size), sent from it a buffer at a time.</summary>
+    private async ValueTask SendFileBodyAsync(UpstreamConnection connection, Microsoft.Win32.SafeHandles.SafeFileHandle file, long length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            for (long offset = 0; offset < length;)
+            {
+                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - offset)), offset).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException("the request body's temp file is shorter than the body");
+                }
+
+                await connection.SendAsync(buffer.AsMemory(0, read), _proxy.SendTimeout).ConfigureAwait(false);
+                _attempt.BytesSent += read;
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
