@@ -112,6 +112,8 @@ internal sealed class ProxyHandler : PhaseHandler
                 exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
             }
 
+            exchange.LogTimeout();
+
             var condition = result.Failure;
             if (result.RequestSent && !idempotent)
             {

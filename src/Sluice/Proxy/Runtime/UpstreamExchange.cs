@@ -50,6 +50,7 @@ internal sealed class UpstreamExchange
     private bool _bodySent;
     private long _attemptBytesReceived;
     private string? _pendingError;
+    private bool _pendingTimeout;
     private bool _sendTimedOut;
     private bool _freesPeer;
     private ResponseSpool? _spool;
@@ -92,6 +93,7 @@ internal sealed class UpstreamExchange
         _bodySent = false;
         _attemptBytesReceived = 0;
         _pendingError = null;
+        _pendingTimeout = false;
         _sendTimedOut = false;
         _freesPeer = false;
         PeerFreed = false;
@@ -228,12 +230,32 @@ internal sealed class UpstreamExchange
 
     private void Fail(string message) => _pendingError = message;
 
+    /// <summary>
+    /// A timeout is logged after the peer is freed (<see cref="LogTimeout"/>): nginx's ngx_http_upstream_next
+    /// frees the peer — "upstream server temporarily disabled" — before it logs "upstream timed out".
+    /// </summary>
+    private void TimedOut()
+    {
+        _pendingError = null;
+        _pendingTimeout = true;
+    }
+
     private void LogPending()
     {
         if (_pendingError is { } message)
         {
             Log(LogLevel.Error, message);
             _pendingError = null;
+        }
+    }
+
+    /// <summary>Logs the attempt's timeout, if it timed out; the caller has freed the peer first.</summary>
+    public void LogTimeout()
+    {
+        if (_pendingTimeout)
+        {
+            _pendingTimeout = false;
+            Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
         }
     }
 
@@ -254,7 +276,7 @@ internal sealed class UpstreamExchange
         }
         catch (TimeoutException)
         {
-            Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
+            TimedOut();
             return Failed(NextUpstreamConditions.Timeout, 504, sent: false);
         }
         catch (SocketException e)
@@ -352,7 +374,12 @@ internal sealed class UpstreamExchange
                 connection.Start = 0;
             }
 
-            if (connection.End == connection.BufferSize)
+            if (head.CannotBeHead(connection.Buffer.AsSpan(0, connection.End)))
+            {
+                Fail("upstream sent no valid HTTP/1.0 header");
+                failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+            }
+            else if (connection.End == connection.BufferSize)
             {
                 Fail("upstream sent too big header");
                 failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
@@ -803,8 +830,9 @@ internal sealed class UpstreamExchange
                     }
                     catch (Exception e) when (e is OperationCanceledException or SocketException && connection.Reason != CancelReason.Client)
                     {
+                        // nginx's event pipe reads a buffered body with readv(2).
                         Log(LogLevel.Error, e is SocketException socket
-                            ? $"recv() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)})"
+                            ? $"readv() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)})"
                             : "upstream timed out (110: Connection timed out)");
                         break;
                     }
@@ -1274,7 +1302,7 @@ internal sealed class UpstreamExchange
                 return ClientClosed();
             }
 
-            Fail("upstream timed out (110: Connection timed out)");
+            TimedOut();
             return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
         }
 
