@@ -21,16 +21,13 @@ internal static class LingeringCloser
             return false;
         }
 
+        // The body first: most requests have none, and that is known without looking at any header.
         var http = request.Http;
-        if (!Closes(http))
-        {
-            return false;
-        }
-
         var body = http.Request;
-        return location.Core.Lingering.Mode == LingeringMode.Always
-            || body.ContentLength > 0
-            || (body.ContentLength is null && body.Headers.ContainsKey("Transfer-Encoding"));
+        return (location.Core.Lingering.Mode == LingeringMode.Always
+                || body.ContentLength > 0
+                || (body.ContentLength is null && body.Headers.ContainsKey("Transfer-Encoding")))
+            && Closes(http);
     }
 
     /// <summary>Reads and drops what the client still sends, after completing the response; never throws.</summary>
