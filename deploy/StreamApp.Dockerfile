@@ -17,8 +17,10 @@ RUN apt-get update \
 COPY --from=build /out /app
 WORKDIR /app
 USER app
-# PORT is what the app reads; ASPNETCORE_HTTP_PORTS (8080 in the base image) is aligned in case it does not.
-ENV PORT=8000 ASPNETCORE_HTTP_PORTS=8000
+# PORT and BIND are what the app reads. BIND defaults to 127.0.0.1, which Sluice and Prometheus in other
+# containers cannot reach: 0.0.0.0 listens on every IPv4 address of the container. ASPNETCORE_HTTP_PORTS
+# (8080 in the base image) is aligned so nothing in the image names another port.
+ENV PORT=8000 BIND=0.0.0.0 ASPNETCORE_HTTP_PORTS=8000
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
     CMD curl -fsS -o /dev/null http://localhost:8000/health/ready || exit 1

@@ -1,6 +1,10 @@
 using Sluice.Cli.Demo;
 using Sluice.Hosting;
 
+// First of all, before the runtime's signal handling starts (Console below starts it): signals a shell or nohup
+// left ignored would stay ignored, and "sluice -s quit" would do nothing.
+UnixProcess.StopIgnoringControlSignals();
+
 // Socket completions run on the epoll thread instead of hopping to the thread pool: Sluice's request path
 // never blocks, and the hop (a futex wake and a context switch per read) is much of a proxy's cost. Read by
 // the runtime when the first socket is made, so it must be set before anything opens one.

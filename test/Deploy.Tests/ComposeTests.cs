@@ -81,7 +81,7 @@ public sealed class ComposeTests
         Assert.Contains("chown app:app /var/log/sluice /run/sluice", dockerfile, StringComparison.Ordinal);
     }
 
-    private static Task<ProcessResult> Compose(string sluiceConf, params string[] arguments) =>
+    internal static Task<ProcessResult> Compose(string sluiceConf, params string[] arguments) =>
         ProcessRunner.RunAsync(
             Tools.DockerCompose,
             ["-f", "deploy/docker-compose.yml", .. arguments],

@@ -98,7 +98,7 @@ internal static class DemoCommand
             $"  wrk -c 16 -d 10s {url}/api/lookup?key=1",
             "",
             "Type \"stop app-2\" or \"start app-2\" to take an instance away and back, \"status\" to list them;",
-            "Ctrl-C stops everything.",
+            "Ctrl-C (or \"quit\") stops everything.",
             "sluice demo: ready",
             "",
         ]);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using StreamApp.Store;
@@ -9,6 +10,11 @@ namespace Sluice.Cli.Demo;
 /// Where the demo's instances share events: a given Redis, a private <c>redis-server</c> the demo starts
 /// when one is installed (and stops at the end), or one in-process store every instance uses.
 /// </summary>
+/// <remarks>
+/// The private redis-server must not outlive the demo even when the demo cannot clean up (kill -9, a crash):
+/// it runs under a small shell that holds a pipe from the demo as its stdin and stops redis-server when that
+/// pipe reaches end of file — which the kernel brings about when the demo's end closes, however it ends.
+/// </remarks>
 internal sealed class DemoStore : IAsyncDisposable
 {
     private readonly Process? _redisServer;
@@ -36,9 +42,9 @@ internal sealed class DemoStore : IAsyncDisposable
             return new DemoStore(url, null, null, $"Redis at {url}");
         }
 
-        if (!options.NoRedis && FindRedisServer() is { } redisServer && await StartRedisAsync(redisServer).ConfigureAwait(false) is var (process, port) && process is not null)
+        if (!options.NoRedis && FindRedisServer() is { } redisServer && await StartRedisAsync(redisServer).ConfigureAwait(false) is var (process, port, pid) && process is not null)
         {
-            return new DemoStore($"redis://127.0.0.1:{port}", null, process, $"a private redis-server on 127.0.0.1:{port}");
+            return new DemoStore($"redis://127.0.0.1:{port}", null, process, $"a private redis-server on 127.0.0.1:{port} (pid {pid})");
         }
 
         await stdout.WriteLineAsync("sluice demo: no Redis (set REDIS_URL or install redis-server to use one); the instances share one in-process store").ConfigureAwait(false);
@@ -51,8 +57,21 @@ internal sealed class DemoStore : IAsyncDisposable
             .Select(dir => Path.Combine(dir, "redis-server"))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>A throwaway redis-server on a free loopback port, without persistence; null when it does not come up.</summary>
-    private static async Task<(Process? Process, int Port)> StartRedisAsync(string path)
+    /// <summary>
+    /// The shell that keeps redis-server on the demo's lifeline: starts it ($1 the program, the rest its
+    /// arguments), prints its pid, waits for end of file on stdin (the demo's pipe), then stops it.
+    /// </summary>
+    private const string Lifeline = """
+        redis="$1"; shift
+        "$redis" "$@" </dev/null >/dev/null 2>&1 &
+        echo $!
+        cat >/dev/null
+        kill $! 2>/dev/null
+        wait
+        """;
+
+    /// <summary>A throwaway redis-server on a free loopback port, without persistence, under <see cref="Lifeline"/>; null when it does not come up.</summary>
+    private static async Task<(Process? Process, int Port, int Pid)> StartRedisAsync(string path)
     {
         int port;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
@@ -61,13 +80,14 @@ internal sealed class DemoStore : IAsyncDisposable
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
 
-        var start = new ProcessStartInfo(path)
+        var start = new ProcessStartInfo("/bin/sh")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        foreach (var arg in new[] { "-c", Lifeline, "sluice-demo-redis", path, "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
         {
             start.ArgumentList.Add(arg);
         }
@@ -75,11 +95,16 @@ internal sealed class DemoStore : IAsyncDisposable
         var process = Process.Start(start);
         if (process is null)
         {
-            return (null, 0);
+            return (null, 0, 0);
         }
 
-        process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (!int.TryParse(await process.StandardOutput.ReadLineAsync().ConfigureAwait(false), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            Stop(process);
+            return (null, 0, 0);
+        }
+
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {
@@ -87,7 +112,7 @@ internal sealed class DemoStore : IAsyncDisposable
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port).ConfigureAwait(false);
-                return (process, port);
+                return (process, port, pid);
             }
             catch (SocketException)
             {
@@ -96,7 +121,7 @@ internal sealed class DemoStore : IAsyncDisposable
         }
 
         Stop(process);
-        return (null, 0);
+        return (null, 0, 0);
     }
 
     public async ValueTask DisposeAsync()
@@ -112,11 +137,20 @@ internal sealed class DemoStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the lifeline (the shell stops redis-server and waits for it); kills both if that does not end them.</summary>
     private static void Stop(Process process)
     {
-        if (!process.HasExited)
+        try
         {
-            process.Kill();
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+        }
+
+        if (!process.WaitForExit(10_000))
+        {
+            process.Kill(entireProcessTree: true);
             process.WaitForExit(5000);
         }
 

@@ -19,7 +19,8 @@ public static class ProductInfo
         typeof(ProductInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(ProductInfo).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static string NameAndVersion => $"{Name}/{Version}";
+    /// <summary>The <c>Server</c> header with server_tokens on: built once, sent with every response.</summary>
+    public static string NameAndVersion { get; } = $"{Name}/{Version}";
 
     /// <summary>The help text of <c>-h</c>, in nginx's layout.</summary>
     public static string Usage =>

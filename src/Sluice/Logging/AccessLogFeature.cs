@@ -88,7 +88,9 @@ internal sealed class AccessLogFeature : IHttpFeature
             var value = part.Getter!(request);
             if (value is null)
             {
-                if (log.Escape != LogEscape.Json)
+                // nginx's "-" for a variable that is not found belongs to the default escaping only: escape=json
+                // and escape=none write nothing.
+                if (log.Escape == LogEscape.Default)
                 {
                     sb.Append('-');
                 }
@@ -113,27 +115,43 @@ internal sealed class AccessLogFeature : IHttpFeature
         return sb.ToString();
     }
 
-    /// <summary>nginx's default log escaping: '"', '\', controls, DEL and non-ASCII bytes as <c>\xHH</c>.</summary>
+    /// <summary>
+    /// nginx's default log escaping: '"', '\', controls, DEL and every byte of non-ASCII text as <c>\xHH</c> — the
+    /// bytes of its UTF-8, or the raw bytes a variable kept (<see cref="RawBytes"/>).
+    /// </summary>
     private static void AppendEscaped(StringBuilder sb, string value)
     {
         Span<byte> bytes = stackalloc byte[4];
-        foreach (var c in value)
+        for (var i = 0; i < value.Length; i++)
         {
+            var c = value[i];
             if (c is >= ' ' and < (char)0x7F and not '"' and not '\\')
             {
                 sb.Append(c);
                 continue;
             }
 
-            var count = c < 0x80 ? 1 : Encoding.UTF8.GetBytes([c], bytes);
+            int count;
             if (c < 0x80)
             {
                 bytes[0] = (byte)c;
+                count = 1;
+            }
+            else if (RawBytes.TryGetByte(value, i, out var raw))
+            {
+                bytes[0] = raw;
+                count = 1;
+            }
+            else
+            {
+                var pair = char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]) ? 2 : 1;
+                count = Encoding.UTF8.GetBytes(value.AsSpan(i, pair), bytes);
+                i += pair - 1;
             }
 
-            for (var i = 0; i < count; i++)
+            for (var b = 0; b < count; b++)
             {
-                sb.Append("\\x").Append("0123456789ABCDEF"[bytes[i] >> 4]).Append("0123456789ABCDEF"[bytes[i] & 0xF]);
+                sb.Append("\\x").Append("0123456789ABCDEF"[bytes[b] >> 4]).Append("0123456789ABCDEF"[bytes[b] & 0xF]);
             }
         }
     }

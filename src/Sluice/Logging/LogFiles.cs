@@ -126,7 +126,7 @@ public sealed class LogFileWriter : IAsyncDisposable
                     bytes = new byte[Math.Max(count, bytes.Length * 2)];
                 }
 
-                var written = Encoding.UTF8.GetBytes(line, bytes);
+                var written = Variables.RawBytes.GetBytes(line, bytes);
                 bytes[written] = (byte)'\n';
                 pending.Write(bytes, 0, written + 1);
                 if (pending.Length >= 64 * 1024)

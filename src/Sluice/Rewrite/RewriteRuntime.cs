@@ -21,12 +21,36 @@ internal sealed class RewriteFeature : IHttpFeature
         foreach (var name in SetVariables(context.State))
         {
             var key = name;
-            context.Variables.Define(key, r => r.SetVariables is { } vars && vars.TryGetValue(key, out var value) ? value : null);
+
+            // A changeable built-in ($args, $limit_rate …) keeps its own value until a set gives it another.
+            var builtin = CoreVariables.Resolve(key);
+            context.Variables.Define(key, r => r.SetVariables is { } vars && vars.TryGetValue(key, out var value) ? value : builtin is not null ? builtin(r) : Uninitialized(r, key));
         }
+    }
+
+    /// <summary>
+    /// nginx's <c>ngx_http_rewrite_var</c>: a set variable read before any set gave it a value is empty (found, so a
+    /// log line shows nothing rather than "-"), with a warning unless uninitialized_variable_warn is off. The empty
+    /// value is kept for the rest of the request, as nginx caches it, so the warning comes once.
+    /// </summary>
+    private static string Uninitialized(RequestContext request, string name)
+    {
+        if (request.Location?.Feature<NoUninitializedWarning>() is null)
+        {
+            request.ErrorLog.Write(LogLevel.Warn, $"using uninitialized \"{name}\" variable{RequestLimits.Context(request)}");
+        }
+
+        (request.SetVariables ??= new Dictionary<string, string>(StringComparer.Ordinal))[name] = "";
+        return "";
     }
 
     public void BuildLocation(LocationBuildContext location)
     {
+        if (!location.Get(RewriteSettings.UninitializedVariableWarn))
+        {
+            location.Features[typeof(NoUninitializedWarning)] = NoUninitializedWarning.Instance;
+        }
+
         if (!location.Scope.TryGetHere(RewriteSettings.Program, out var program) || program is null || program.Steps.Count == 0)
         {
             return;
@@ -126,6 +150,12 @@ internal sealed class RewriteFeature : IHttpFeature
 
         return names;
     }
+}
+
+/// <summary>Marks a location with <c>uninitialized_variable_warn off</c>.</summary>
+internal sealed class NoUninitializedWarning
+{
+    public static readonly NoUninitializedWarning Instance = new();
 }
 
 /// <summary>A rewrite step bound to compiled templates and regexes.</summary>

@@ -24,7 +24,7 @@ public static class BuiltinVariables
         // upstream and proxy
         "upstream_addr", "upstream_status", "upstream_connect_time", "upstream_header_time",
         "upstream_response_time", "upstream_response_length", "upstream_bytes_received", "upstream_bytes_sent",
-        "upstream_cache_status", "upstream_queue_time", "proxy_host", "proxy_port", "proxy_add_x_forwarded_for",
+        "upstream_cache_status", "proxy_host", "proxy_port", "proxy_add_x_forwarded_for",
         "proxy_internal_body_length", "proxy_internal_chunked",
 
         // other modules

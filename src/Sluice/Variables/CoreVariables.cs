@@ -36,10 +36,11 @@ public static class CoreVariables
         "request_method" => r => r.Http.Request.Method,
         "request_uri" => r => r.RawTarget,
         "uri" or "document_uri" => r => r.Uri,
-        "args" or "query_string" => r => r.Args ?? "",
+        // Without a query (or with a bare '?') nginx has no args: "-" in a log line, "" elsewhere.
+        "args" or "query_string" => r => string.IsNullOrEmpty(r.Args) ? null : r.Args,
         "is_args" => r => string.IsNullOrEmpty(r.Args) ? "" : "?",
-        "content_type" => r => Header(r.Http.Request.Headers, "Content-Type"),
-        "content_length" => r => Header(r.Http.Request.Headers, "Content-Length"),
+        "content_type" => r => FirstHeader(r.Http.Request.Headers, "Content-Type"),
+        "content_length" => r => FirstHeader(r.Http.Request.Headers, "Content-Length"),
         "status" => r => r.Status == 0 ? "000" : r.Status.ToString("D3", CultureInfo.InvariantCulture),
         "body_bytes_sent" => r => r.BodyBytesSent.ToString(CultureInfo.InvariantCulture),
         "bytes_sent" => r => (r.BodyBytesSent + ResponseHeaderLength(r)).ToString(CultureInfo.InvariantCulture),
@@ -48,7 +49,7 @@ public static class CoreVariables
         "msec" => r => Msec(r.Runtime.Time.GetUtcNow()),
         "time_local" => r => TimeLocal(r.Runtime.Time.GetLocalNow()),
         "time_iso8601" => r => r.Runtime.Time.GetLocalNow().ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
-        "connection" => r => r.Connection?.Serial.ToString(CultureInfo.InvariantCulture) ?? "0",
+        "connection" => r => r.Connection?.Serial.ToString(CultureInfo.InvariantCulture),
         "connection_requests" => r => (r.Connection?.Requests ?? 1).ToString(CultureInfo.InvariantCulture),
         "pid" => _ => Pid,
         "nginx_version" => _ => ProductInfo.Version,
@@ -58,6 +59,22 @@ public static class CoreVariables
         "realpath_root" => r => r.Location.Core.Root?.Render(r) is { } root ? SafeRealPath(root) : null,
         "request_filename" => r => Http.StaticFiles.StaticFileHandler.MapPath(r),
         "http_cookie" => r => JoinHeader(r.Http.Request.Headers, "Cookie", "; "),
+
+        // Kestrel does not say whether a request came pipelined behind another; nginx's "." is the usual answer.
+        "pipe" => _ => ".",
+        "request_completion" => r => r.Finished && r.HandlerCompleted && r.Status != 499 ? "OK" : "",
+        "realip_remote_addr" => r => AddressText(r.Connection?.Remote?.Address ?? r.Http.Connection.RemoteIpAddress),
+        "realip_remote_port" => r => (r.Connection?.Remote?.Port ?? r.Http.Connection.RemotePort).ToString(CultureInfo.InvariantCulture),
+        "connections_active" => r => r.Runtime.Counters.Active.ToString(CultureInfo.InvariantCulture),
+        "connections_reading" => r => r.Runtime.Counters.Reading.ToString(CultureInfo.InvariantCulture),
+        "connections_writing" => r => r.Runtime.Counters.Writing.ToString(CultureInfo.InvariantCulture),
+
+        // A finished request's connection is not yet waiting for the next one while its line is logged.
+        "connections_waiting" => r => Math.Max(0, r.Runtime.Counters.Waiting - (r.Finished && r.Connection is not null ? 1 : 0)).ToString(CultureInfo.InvariantCulture),
+
+        // nginx answers these from r->keepalive, which is off by the time a request is logged: "close", and no Keep-Alive.
+        "sent_http_connection" => r => r.Finished ? (r.Http.Response.StatusCode == 101 ? "upgrade" : "close") : FirstHeader(r.Http.Response.Headers, "Connection"),
+        "sent_http_keep_alive" => r => r.Finished ? null : FirstHeader(r.Http.Response.Headers, "Keep-Alive"),
         "http_x_forwarded_for" => r => JoinHeader(r.Http.Request.Headers, "X-Forwarded-For", ", "),
         _ => Proxy.Runtime.UpstreamVariables.Resolve(name) ?? ResolveFamily(name),
     };
@@ -127,8 +144,6 @@ public static class CoreVariables
     /// <summary>nginx's header-variable name mapping: '_' stands for '-', compared without case.</summary>
     private static string HeaderName(string suffix) => suffix.Replace('_', '-');
 
-    private static string Header(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var v) ? v.ToString() : "";
-
     /// <summary>nginx 1.22 returns the first of repeated unknown headers.</summary>
     private static string? FirstHeader(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
@@ -159,7 +174,10 @@ public static class CoreVariables
         return null;
     }
 
-    /// <summary>nginx's <c>ngx_http_arg</c>: the first "name=value" in the query, name compared without case, value raw.</summary>
+    /// <summary>
+    /// nginx's <c>ngx_http_arg</c>: the value of the first "name=" in the query, name compared without case, value
+    /// raw; an argument without '=' ("?name&…") is not found. Walks the query in place: only the value is allocated.
+    /// </summary>
     public static string? Arg(string? args, string name)
     {
         if (string.IsNullOrEmpty(args))
@@ -167,37 +185,56 @@ public static class CoreVariables
             return null;
         }
 
-        foreach (var pair in args.Split('&'))
+        var rest = args.AsSpan();
+        var offset = 0;
+        while (true)
         {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = eq < 0 ? pair : pair[..eq];
-            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            var amp = rest.IndexOf('&');
+            var pair = amp < 0 ? rest : rest[..amp];
+            if (pair.Length > name.Length && pair[name.Length] == '=' && pair[..name.Length].Equals(name, StringComparison.OrdinalIgnoreCase))
             {
-                return eq < 0 ? "" : pair[(eq + 1)..];
+                return args.Substring(offset + name.Length + 1, pair.Length - name.Length - 1);
             }
-        }
 
-        return null;
+            if (amp < 0)
+            {
+                return null;
+            }
+
+            rest = rest[(amp + 1)..];
+            offset += amp + 1;
+        }
     }
 
+    /// <summary>
+    /// nginx's <c>ngx_http_auth_basic_user</c>: the bytes before ':' in the base64 of "Authorization: Basic …" (padding
+    /// optional), kept as they are (<see cref="RawBytes"/>); not found without a name or a ':'.
+    /// </summary>
     private static string? RemoteUser(RequestContext r)
     {
-        var authorization = r.Http.Request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        var header = r.Http.Request.Headers.Authorization;
+        if (header.Count == 0 || header[0] is not { Length: > 6 } value || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : decoded[..colon];
-        }
-        catch (FormatException)
+        var encoded = value.AsSpan(6).TrimStart(' ');
+        var padding = encoded.IndexOf('=');
+        encoded = padding < 0 ? encoded : encoded[..padding];
+        if (encoded.Length == 0 || encoded.Length % 4 == 1)
         {
             return null;
         }
+
+        var padded = encoded.Length % 4 == 0 ? encoded.ToString() : string.Concat(encoded, "==".AsSpan(0, 4 - (encoded.Length % 4)));
+        var bytes = new byte[padded.Length / 4 * 3];
+        if (!Convert.TryFromBase64String(padded, bytes, out var length))
+        {
+            return null;
+        }
+
+        var colon = bytes.AsSpan(0, length).IndexOf((byte)':');
+        return colon <= 0 ? null : RawBytes.Decode(bytes.AsSpan(0, colon));
     }
 
     private static string RequestId(RequestContext r)
@@ -260,7 +297,7 @@ public static class CoreVariables
         return string.Create(CultureInfo.InvariantCulture, $"{now:dd'/'MMM'/'yyyy':'HH':'mm':'ss} {sign}{offset.Hours:D2}{offset.Minutes:D2}");
     }
 
-    /// <summary>Bytes of the request line and headers as received, plus the body read (<c>$request_length</c>).</summary>
+    /// <summary>Bytes of the request line and headers as received, plus the body a handler read (<c>$request_length</c>).</summary>
     private static long RequestLength(RequestContext r)
     {
         var request = r.Http.Request;
@@ -269,13 +306,12 @@ public static class CoreVariables
         {
             foreach (var value in values)
             {
-                length += name.Length + 2 + (value?.Length ?? 0) + 2;
+                // Kestrel decoded the value from UTF-8: count the bytes that came.
+                length += name.Length + 2 + (value is null ? 0 : Encoding.UTF8.GetByteCount(value)) + 2;
             }
         }
 
-        length += 2;
-        var body = r.Http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? request.ContentLength ?? 0 : 0;
-        return length + body;
+        return length + 2 + r.BodyBytesRead;
     }
 
     /// <summary>Bytes of the status line and headers sent (for <c>$bytes_sent</c>).</summary>

@@ -99,6 +99,121 @@ public sealed class ProcessLifecycleTests
         }
     }
 
+    /// <summary>logrotate's way: rename the access log, send USR1; the file is made again and the next line goes there, none is lost.</summary>
+    [Fact]
+    public async Task Usr1_reopens_an_access_log()
+    {
+        await using var sluice = await SluiceInstance.StartAsync(port => $$"""
+            events {}
+            http {
+                log_format uri '$request_uri $status';
+                access_log logs/access.log uri;
+                server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
+            }
+            """);
+        using var client = new HttpClient();
+        var log = Path.Combine(sluice.Logs, "access.log");
+        await client.GetStringAsync(sluice.Url + "/before");
+        await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("/before", StringComparison.Ordinal), "first line written");
+
+        File.Move(log, log + ".1");
+        await sluice.Process.SignalAsync("USR1");
+        await Eventually.TrueAsync(() => File.Exists(log), "access log made again");
+        await client.GetStringAsync(sluice.Url + "/after");
+        await Eventually.TrueAsync(() => File.ReadAllText(log).Length > 0, "line after the reopen written");
+
+        Assert.Equal("/after 200\n", File.ReadAllText(log));
+        Assert.Equal("/before 200\n", File.ReadAllText(log + ".1"));
+    }
+
+    /// <summary>
+    /// Started as a shell script's background job (<c>sluice … &amp;</c>), which a non-interactive shell starts with
+    /// SIGINT and SIGQUIT ignored, Sluice still answers QUIT as nginx does: it stops accepting, lets the request in
+    /// flight finish with its 200, then exits.
+    /// </summary>
+    [Fact]
+    public async Task Quit_reaches_a_background_job_and_drains_the_request_in_flight()
+    {
+        // The premise: a job started this way ignores INT and QUIT (else this test could not fail).
+        var sleeper = await StartInBackgroundAsync("sleep", "60");
+        try
+        {
+            Assert.Equal(0b110UL, SignalMask(sleeper, "SigIgn:") & 0b110UL);
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("kill", ["-KILL", sleeper.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        await using var backend = await TestBackend.StartAsync("b1");
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Combine("logs"));
+        var port = FreePort.Next();
+        dir.Write("conf/sluice.conf", Config + $$"""
+            http {
+                access_log off;
+                server { listen 127.0.0.1:{{port}}; location / { proxy_pass http://{{backend.Address}}; } }
+            }
+            """);
+        var pid = await StartInBackgroundAsync(Tools.DotnetHost, "exec", Tools.SluiceDll, "-p", dir.Path + "/", "-c", "conf/sluice.conf");
+        try
+        {
+            await NginxProcess.WaitForPortAsync(port, () => !IsRunning(pid), "sluice");
+            Assert.Equal(0UL, SignalMask(pid, "SigIgn:") & 0b110UL);
+
+            using var client = new HttpClient();
+            var inFlight = client.GetAsync($"http://127.0.0.1:{port}/hold/1");
+            await Eventually.TrueAsync(() => backend.Held == 1, "request held by the backend");
+
+            var quit = await Tools.RunSluiceAsync(["-s", "quit", "-p", dir.Path + "/", "-c", "conf/sluice.conf"]);
+            Assert.Equal(0, quit.ExitCode);
+            var log = dir.Combine("logs", "error.log");
+            await Eventually.TrueAsync(() => File.ReadAllText(log).Contains("gracefully shutting down", StringComparison.Ordinal), "QUIT handled");
+            Assert.True(IsRunning(pid), "exited with a request in flight");
+
+            backend.ReleaseHeld();
+            using var response = await inFlight;
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("b1", BackendEcho.Parse(await response.Content.ReadAsStringAsync())?.Backend);
+            await Eventually.TrueAsync(() => !IsRunning(pid), "sluice exited after the drain");
+            Assert.EndsWith("exit\n", File.ReadAllText(log), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (IsRunning(pid))
+            {
+                await ProcessRunner.RunAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]);
+            }
+        }
+    }
+
+    /// <summary>Runs <c>bash -c '"$@" &amp;'</c>: a background job of a non-interactive shell, as a start script makes one; returns its pid.</summary>
+    private static async Task<int> StartInBackgroundAsync(params string[] command)
+    {
+        var result = await ProcessRunner.RunAsync("bash", ["-c", "\"$@\" </dev/null >/dev/null 2>&1 & echo $!", "bash", .. command]);
+        Assert.Equal(0, result.ExitCode);
+        return int.Parse(result.Stdout.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Alive and not a zombie (an orphan is reaped by whoever adopted it, maybe late).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            return !File.ReadLines($"/proc/{pid}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains('Z', StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static ulong SignalMask(int pid, string field)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        return ulong.Parse(line.AsSpan(field.Length).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    }
+
     [Fact]
     public async Task Daemon_on_is_accepted_with_a_warning_and_stays_in_the_foreground()
     {

@@ -92,29 +92,14 @@ public sealed partial class AccessLogDifferentialTests : IClassFixture<AccessLog
 
         foreach (var log in new[] { "main.log", "detailed.log" })
         {
-            var nginx = await ReadLinesAsync(Path.Combine(_rig.NginxLogs, log), requests.Length - 1);
-            var sluice = await ReadLinesAsync(Path.Combine(_rig.SluiceLogs, log), requests.Length - 1);
+            var nginx = await LogLines.WaitForAsync(Path.Combine(_rig.NginxLogs, log), requests.Length - 1);
+            var sluice = await LogLines.WaitForAsync(Path.Combine(_rig.SluiceLogs, log), requests.Length - 1);
             _output.WriteLine($"{log}\nnginx:\n  {string.Join("\n  ", nginx)}\nsluice:\n  {string.Join("\n  ", sluice)}");
             Assert.Equal(nginx.Count, sluice.Count);
             for (var i = 0; i < nginx.Count; i++)
             {
                 CompareLine(nginx[i], sluice[i]);
             }
-        }
-    }
-
-    private static async Task<List<string>> ReadLinesAsync(string path, int expected)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var lines = File.Exists(path) ? (await File.ReadAllLinesAsync(path)).ToList() : [];
-            if (lines.Count >= expected || DateTime.UtcNow > deadline)
-            {
-                return lines;
-            }
-
-            await Task.Delay(50);
         }
     }
 
@@ -140,13 +125,10 @@ public sealed partial class AccessLogDifferentialTests : IClassFixture<AccessLog
 
     private static string Mask(string line)
     {
-        line = TimeLocal().Replace(line, "[TIME]");
+        line = LogLines.MaskTimeLocal(line);
         line = Timing().Replace(line, m => $"{m.Groups[1].Value}={(m.Groups[2].Value.Contains('-') ? "-" : "T")}");
         return Port().Replace(line, "127.0.0.1:PORT");
     }
-
-    [GeneratedRegex(@"\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]")]
-    private static partial Regex TimeLocal();
 
     [GeneratedRegex(@"\b(rt|uct|uht|urt)=([\d.]+(?:, [\d.]+)*|-)")]
     private static partial Regex Timing();

@@ -77,6 +77,19 @@ public sealed class ProxyDifferentialTests : IClassFixture<ProxyDifferentialTest
                         set $pool single;
                         proxy_pass http://$pool;
                     }
+                    location /pass-server/ {
+                        proxy_pass http://single;
+                        proxy_pass_header Server;
+                    }
+                    location /pass-date/ {
+                        proxy_pass http://single;
+                        proxy_pass_header Date;
+                        proxy_pass_header X-Pad;
+                    }
+                    location /add-server/ {
+                        proxy_pass http://single;
+                        add_header Server added;
+                    }
                 }
             }
             """;
@@ -119,6 +132,25 @@ public sealed class ProxyDifferentialTests : IClassFixture<ProxyDifferentialTest
             r.Headers.TryAddWithoutValidation("X-Custom", "kept");
         });
         DifferentialAssert.Same(nginx, sluice, _output);
+    }
+
+    /// <summary>
+    /// proxy_hide_header hides the upstream's Server, Date and X-Pad by default and the server writes its own Server
+    /// and Date; proxy_pass_header lets the upstream's through instead; add_header Server adds a second line.
+    /// </summary>
+    [Theory]
+    [InlineData("/with-uri/", false, false)]
+    [InlineData("/pass-server/", true, false)]
+    [InlineData("/pass-date/", false, true)]
+    [InlineData("/add-server/", false, false)]
+    public async Task Upstream_server_and_date_pass_only_with_proxy_pass_header(string location, bool serverPasses, bool datePasses)
+    {
+        const string UpstreamDate = "Mon, 01 Jan 2001 00:00:00 GMT";
+        var (nginx, sluice) = await _rig.SendAsync($"{location}x?reply=Server:TestBackend/1.0&reply=Date:{Uri.EscapeDataString(UpstreamDate)}&reply=X-Pad:pad");
+        DifferentialAssert.Same(nginx, sluice, _output);
+        Assert.Equal(serverPasses, sluice.Header("server") == "TestBackend/1.0");
+        Assert.Equal(datePasses, sluice.Date == UpstreamDate);
+        Assert.Equal(nginx.Date == UpstreamDate, sluice.Date == UpstreamDate);
     }
 
     [Fact]

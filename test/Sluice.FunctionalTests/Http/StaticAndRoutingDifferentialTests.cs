@@ -44,6 +44,8 @@ public sealed class StaticAndRoutingDifferentialTests : IClassFixture<StaticAndR
                     error_page 404 =200 /errors/404.html;
                 }
                 location /noindex/ { root {{ROOT}}; }
+                location /ims-off/ { root {{ROOT}}; if_modified_since off; }
+                location /ims-before/ { root {{ROOT}}; if_modified_since before; }
             }
             server {
                 listen {{LISTEN}};
@@ -78,6 +80,8 @@ public sealed class StaticAndRoutingDifferentialTests : IClassFixture<StaticAndR
         ["www/index.html"] = "www index\n",
         ["regexhost/index.html"] = "regex host index\n",
         ["noindex/sub/a.txt"] = "a\n",
+        ["ims-off/a.txt"] = "plain text file\n",
+        ["ims-before/a.txt"] = "plain text file\n",
     };
 
     private readonly ITestOutputHelper _output;
@@ -194,14 +198,57 @@ public sealed class StaticAndRoutingDifferentialTests : IClassFixture<StaticAndR
     [InlineData("If-Modified-Since", "Sun, 07 Dec 2025 10:30:00 GMT")]
     [InlineData("If-Modified-Since", "Sun, 07 Dec 2025 10:29:59 GMT")]
     [InlineData("If-Modified-Since", "garbage")]
-    [InlineData("If-None-Match", "\"6935573e-10\"")]
+    [InlineData("If-None-Match", "\"69355728-10\"")]
     [InlineData("If-None-Match", "\"other\"")]
     [InlineData("If-None-Match", "*")]
     [InlineData("If-Match", "\"other\"")]
     [InlineData("If-Unmodified-Since", "Sun, 07 Dec 2025 10:00:00 GMT")]
+    [InlineData("If-Unmodified-Since", "Sun, 07 Dec 2025 10:30:00 GMT")]
+    [InlineData("If-Unmodified-Since", "garbage")]
     public async Task Conditional_requests_match_nginx(string header, string value)
     {
         var (nginx, sluice) = await _rig.SendAsync("/a.txt", r => r.Headers.TryAddWithoutValidation(header, value));
+        Compare(nginx, sluice);
+    }
+
+    /// <summary>The ETag the cases above name is the file's (its mtime and size, in hex), else they would test nothing.</summary>
+    [Fact]
+    public async Task The_etag_of_the_cases_is_the_files()
+    {
+        var (nginx, sluice) = await _rig.SendAsync("/a.txt");
+        Assert.Equal("\"69355728-10\"", nginx.Header("etag"));
+        Compare(nginx, sluice);
+    }
+
+    /// <summary>
+    /// If-Modified-Since and If-None-Match together, under each if_modified_since mode: both must say "not modified"
+    /// for a 304, and with <c>if_modified_since off</c> an If-Modified-Since always says "modified".
+    /// </summary>
+    [Theory]
+    [InlineData("/a.txt", "Sun, 07 Dec 2025 10:30:00 GMT", "\"69355728-10\"")]
+    [InlineData("/a.txt", "Sun, 07 Dec 2025 10:29:59 GMT", "\"69355728-10\"")]
+    [InlineData("/a.txt", "Sun, 07 Dec 2025 10:30:00 GMT", "\"other\"")]
+    [InlineData("/ims-off/a.txt", "Sun, 07 Dec 2025 10:30:00 GMT", "\"69355728-10\"")]
+    [InlineData("/ims-off/a.txt", null, "\"69355728-10\"")]
+    [InlineData("/ims-off/a.txt", "Sun, 07 Dec 2025 10:30:00 GMT", null)]
+    [InlineData("/ims-before/a.txt", "Mon, 08 Dec 2025 10:00:00 GMT", "\"69355728-10\"")]
+    [InlineData("/ims-before/a.txt", "Mon, 08 Dec 2025 10:00:00 GMT", null)]
+    [InlineData("/ims-before/a.txt", "Sun, 07 Dec 2025 10:29:59 GMT", null)]
+    [InlineData("/ims-before/a.txt", "garbage", "\"69355728-10\"")]
+    public async Task Both_conditional_headers_match_nginx(string path, string? ifModifiedSince, string? ifNoneMatch)
+    {
+        var (nginx, sluice) = await _rig.SendAsync(path, r =>
+        {
+            if (ifModifiedSince is not null)
+            {
+                r.Headers.TryAddWithoutValidation("If-Modified-Since", ifModifiedSince);
+            }
+
+            if (ifNoneMatch is not null)
+            {
+                r.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            }
+        });
         Compare(nginx, sluice);
     }
 

@@ -12,7 +12,7 @@ namespace Sluice.FunctionalTests.Infrastructure;
 /// A real HTTP backend on loopback that says who it is: every response carries <c>X-Backend: name</c> and a
 /// JSON body with the backend's name and what it received (method, URI, headers, body). Special paths
 /// change its behaviour (<c>/status/NNN</c>, <c>/slow/MS</c>, <c>/stream/N</c>, any path with <c>/hold/</c> until
-/// <see cref="ReleaseHeld"/>). Counts accepted connections and requests.
+/// <see cref="ReleaseHeld"/>), and <c>?reply=Name:Value</c> adds a response header. Counts accepted connections and requests.
 /// </summary>
 public sealed class TestBackend : IAsyncDisposable
 {
@@ -20,6 +20,7 @@ public sealed class TestBackend : IAsyncDisposable
     private readonly object _holdLock = new();
     private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
+    private int _closedConnections;
     private int _requests;
     private int _held;
 
@@ -37,6 +38,9 @@ public sealed class TestBackend : IAsyncDisposable
     public string Address => $"127.0.0.1:{Port}";
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections that have ended (closed by either side).</summary>
+    public int ClosedConnections => Volatile.Read(ref _closedConnections);
 
     public int Requests => Volatile.Read(ref _requests);
 
@@ -121,7 +125,14 @@ public sealed class TestBackend : IAsyncDisposable
             k.Listen(IPAddress.Loopback, port, listen => listen.Use(next => async connection =>
             {
                 Interlocked.Increment(ref self!._connections);
-                await next(connection);
+                try
+                {
+                    await next(connection);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref self._closedConnections);
+                }
             }));
         });
         var app = builder.Build();
@@ -167,10 +178,26 @@ public sealed class TestBackend : IAsyncDisposable
         var request = context.Request;
         var response = context.Response;
         response.Headers["X-Backend"] = name;
+
+        // "?reply=Name:Value" (repeatable): the backend answers with that header too (Server, Date, X-Pad …).
+        foreach (var reply in request.Query["reply"])
+        {
+            var colon = reply?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+            if (colon > 0)
+            {
+                response.Headers[reply![..colon]] = reply[(colon + 1)..];
+            }
+        }
+
         var path = request.Path.Value ?? "/";
         if (path.StartsWith("/status/", StringComparison.Ordinal) && int.TryParse(path[8..], out var status))
         {
             response.StatusCode = status;
+        }
+
+        if (request.Query[name] is { Count: > 0 } orders)
+        {
+            await FollowOrdersAsync(context, orders.ToString());
         }
 
         if (path.StartsWith("/slow/", StringComparison.Ordinal) && int.TryParse(path[6..], out var ms))
@@ -213,6 +240,30 @@ public sealed class TestBackend : IAsyncDisposable
         };
         response.ContentType = "application/json";
         await response.WriteAsync(JsonSerializer.Serialize(payload));
+    }
+
+    /// <summary>
+    /// <c>?b2=wait1200,502</c>: what the backend named b2 does with this request, so that one request finds
+    /// the peers of a group behaving differently — a status to answer, <c>waitN</c> milliseconds to wait first,
+    /// <c>big</c> for a 16 KiB header (larger than any proxy_buffer_size default: "upstream sent too big header").
+    /// </summary>
+    private static async Task FollowOrdersAsync(HttpContext context, string orders)
+    {
+        foreach (var order in orders.Split(','))
+        {
+            if (int.TryParse(order, out var status))
+            {
+                context.Response.StatusCode = status;
+            }
+            else if (order.StartsWith("wait", StringComparison.Ordinal) && int.TryParse(order[4..], out var wait))
+            {
+                await Task.Delay(wait, context.RequestAborted);
+            }
+            else if (order == "big")
+            {
+                context.Response.Headers["X-Big"] = new string('x', 16384);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -10,7 +10,8 @@ namespace Sluice.FunctionalTests.Upstreams;
 /// <summary>
 /// Which backend nginx and Sluice choose, request by request, for the same configuration and the same
 /// backends: weighted round robin, ip_hash over 200 client addresses, hash and consistent hash over 1,000
-/// keys (and after a server is removed), least_conn while requests are held open, backup, down, max_conns.
+/// keys (and after a server is removed), past a down or failed peer, least_conn while requests are held
+/// open, backup, down, max_conns.
 /// </summary>
 public sealed class BalancingDifferentialTests : IClassFixture<BalancingDifferentialTests.Fixture>
 {
@@ -45,8 +46,18 @@ public sealed class BalancingDifferentialTests : IClassFixture<BalancingDifferen
                 upstream backup_idle { server {{B1}}; server {{B2}} backup; }
                 upstream backup_used { server 127.0.0.1:1 max_fails=1 fail_timeout=60s; server {{B3}} backup; server {{B2}} backup; }
                 upstream maxconns { server {{B1}} max_conns=1; server {{B2}} max_conns=2; server {{B3}} backup; }
+                upstream hash_down { hash $request_uri; server {{B1}}; server {{B2}} down; server {{B3}}; }
+                upstream hash_failed { hash $request_uri; server {{B1}}; server 127.0.0.1:1 fail_timeout=60s; server {{B3}}; }
+                upstream chash_down { hash $request_uri consistent; server {{B1}}; server {{B2}} down; server {{B3}}; }
+                upstream chash_failed { hash $request_uri consistent; server {{B1}}; server 127.0.0.1:1 fail_timeout=60s; server {{B3}}; }
+                upstream chash_uri { hash $request_uri consistent; server {{B1}}; server {{B2}}; server {{B3}}; }
+                upstream chash_uri_two { hash $request_uri consistent; server {{B1}}; server {{B3}}; }
                 server {
                     listen {{LISTEN}};
+                    # The same URIs (the hash keys) to any group: the group comes in a header.
+                    location ^~ /keys/ {
+                        proxy_pass http://$http_x_upstream;
+                    }
                     location ~ ^/(?<group>[a-z0-9_]+)/ {
                         proxy_pass http://$group;
                     }
@@ -118,6 +129,41 @@ public sealed class BalancingDifferentialTests : IClassFixture<BalancingDifferen
         var three = await SequenceAsync(_rig.SluicePort, keys.Select(k => $"/chash/x?key={k}"));
         var two = await SequenceAsync(_rig.SluicePort, keys.Select(k => $"/chash_two/x?key={k}"));
         for (var i = 0; i < keys.Count; i++)
+        {
+            if (three[i] != "b2")
+            {
+                Assert.Equal(three[i], two[i]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("hash_down")]
+    [InlineData("hash_failed")]
+    [InlineData("chash_down")]
+    [InlineData("chash_failed")]
+    public async Task Hash_past_a_down_or_failed_peer_rehashes_and_walks_the_ring_like_nginx(string group)
+    {
+        // A down peer, or one that refuses (max_fails=1: failed at its first key, then out for 60 s): its keys
+        // go where nginx's rehash (hash) or the walk to the next point of the ring (consistent) sends them.
+        var paths = Enumerable.Range(0, 300).Select(i => $"/keys/{i * 7919 % 10007}?v={i % 13}").ToList();
+        var nginx = await SequenceAsync(_rig.NginxPort, paths, group);
+        var sluice = await SequenceAsync(_rig.SluicePort, paths, group);
+        Assert.Equal(nginx, sluice);
+        Assert.Equal(["b1", "b3"], sluice.Distinct().Order());
+    }
+
+    [Fact]
+    public async Task Consistent_hash_of_the_request_uri_maps_1000_keys_and_moves_only_a_removed_servers_keys_like_nginx()
+    {
+        var paths = Enumerable.Range(0, 1000).Select(i => $"/keys/item/{i}?page={i % 7}").ToList();
+        var three = await SequenceAsync(_rig.SluicePort, paths, "chash_uri");
+        Assert.Equal(await SequenceAsync(_rig.NginxPort, paths, "chash_uri"), three);
+        var two = await SequenceAsync(_rig.SluicePort, paths, "chash_uri_two");
+        Assert.Equal(await SequenceAsync(_rig.NginxPort, paths, "chash_uri_two"), two);
+
+        Assert.All(three.Select(b => three.Count(x => x == b)), n => Assert.InRange(n, 150, 550));
+        for (var i = 0; i < paths.Count; i++)
         {
             if (three[i] != "b2")
             {
@@ -210,9 +256,15 @@ public sealed class BalancingDifferentialTests : IClassFixture<BalancingDifferen
         return choices;
     }
 
-    private static async Task<List<string>> SequenceAsync(int port, IEnumerable<string> paths)
+    /// <param name="upstream">The group for <c>/keys/</c> (the X-Upstream header).</param>
+    private static async Task<List<string>> SequenceAsync(int port, IEnumerable<string> paths, string? upstream = null)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { Timeout = TimeSpan.FromSeconds(30) };
+        if (upstream is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Upstream", upstream);
+        }
+
         var result = new List<string>();
         foreach (var path in paths)
         {

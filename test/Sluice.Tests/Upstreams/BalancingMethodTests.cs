@@ -94,14 +94,20 @@ public sealed class BalancingMethodTests
         Assert.Equal(154 % 4 < 3 ? "a" : "b", Request(weighted, Client("192.168.1.100")));
     }
 
-    [Fact]
-    public void Ip_hash_falls_back_to_round_robin_after_twenty_misses()
+    [Theory]
+    [InlineData(21, "b")]
+    [InlineData(20, "c")]
+    public void Ip_hash_falls_back_to_round_robin_after_twenty_misses(int misses, string expected)
     {
-        // Only c is up; the hash of this client keeps landing elsewhere often enough that round robin must end it.
-        var balancer = new IpHashBalancer(Set(Peer(0, down: true), Peer(1, down: true), Peer(2)), _kit.Time);
-        Assert.All(Enumerable.Range(0, 50), i => Assert.Equal("c", Request(balancer, Client($"10.0.{i}.1"))));
+        // a (down) holds 18 of the 20 points of the weight line, b point 18, c point 19. A client whose hash
+        // lands on a `misses` times and then on c: after 21 misses nginx asks round robin (which takes b, the
+        // first of the available), after 20 the 21st hash still decides (c).
+        var balancer = new IpHashBalancer(Set(Peer(0, weight: 18, down: true), Peer(1), Peer(2)), _kit.Time);
+        var client = Enumerable.Range(0, 65536)
+            .Select(i => IPAddress.Parse($"10.{i >> 8}.{i & 255}.1"))
+            .First(address => HashWalk(address, misses + 1) == new string('a', misses) + "c");
+        Assert.Equal(expected, Request(balancer, new BalancerRequest(null, client)));
     }
-
     [Fact]
     public void Hash_is_the_memcached_crc32_of_the_key()
     {
@@ -210,6 +216,31 @@ public sealed class BalancingMethodTests
         Assert.Equal("c", Request(balancer));
     }
 
+    [Theory]
+    [InlineData(21, "b")]
+    [InlineData(20, "c")]
+    public void Random_falls_back_to_round_robin_after_twenty_misses(int misses, string expected)
+    {
+        // Draws of a (down) `misses` times, then c: after 21 misses round robin decides (b, the first available);
+        // had the draws gone on, the next one would have chosen c. The script has no draw beyond those.
+        var draws = Enumerable.Repeat(0, misses).Append(2).ToArray();
+        var balancer = new RandomBalancer(Set(Peer(0, down: true), Peer(1), Peer(2)), _kit.Time, new ScriptedRandom(draws), two: false);
+        Assert.Equal(expected, Request(balancer));
+    }
+
+    [Theory]
+    [InlineData(20, "b")]
+    [InlineData(19, "c")]
+    public void Random_two_falls_back_to_round_robin_after_twenty_draws_that_decide_nothing(int misses, string expected)
+    {
+        // a (down) drawn `misses` times, then b, then c. The draw of b is the 21st that does not decide (it only
+        // becomes the first of the two) when a was drawn 20 times: round robin takes b. After 19, c is drawn as
+        // the second and wins the tie, as in nginx.
+        var draws = Enumerable.Repeat(0, misses).Append(1).Append(2).ToArray();
+        var balancer = new RandomBalancer(Set(Peer(0, down: true), Peer(1), Peer(2)), _kit.Time, new ScriptedRandom(draws), two: true);
+        Assert.Equal(expected, Request(balancer));
+    }
+
     [Fact]
     public void Random_two_takes_the_less_loaded_of_two_distinct_draws()
     {
@@ -250,6 +281,30 @@ public sealed class BalancingMethodTests
         })];
 
     private static string Letters(IEnumerable<(PeerSelection Selection, UpstreamPeer? Peer)> held) => string.Concat(held.Select(h => Letter(h.Peer)));
+
+    /// <summary>
+    /// The peers nginx's ip_hash lands on for <paramref name="client"/> in its first <paramref name="count"/>
+    /// hashes over the group of <see cref="Ip_hash_falls_back_to_round_robin_after_twenty_misses"/> (weights
+    /// 18, 1, 1: points 0-17 are a, 18 b, 19 c), whether available or not.
+    /// </summary>
+    private static string HashWalk(IPAddress client, int count)
+    {
+        var octets = client.GetAddressBytes()[..3];
+        uint hash = 89;
+        var walk = new StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            foreach (var octet in octets)
+            {
+                hash = ((hash * 113) + octet) % 6271;
+            }
+
+            var point = hash % 20;
+            walk.Append(point < 18 ? 'a' : point == 18 ? 'b' : 'c');
+        }
+
+        return walk.ToString();
+    }
 
     /// <summary>nginx's ip_hash by its definition, for an address that hits an available peer at once.</summary>
     private static string Expected(byte[] address, int peers)

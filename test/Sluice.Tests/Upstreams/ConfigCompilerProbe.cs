@@ -10,10 +10,20 @@ namespace Sluice.Tests.Upstreams;
 /// </summary>
 public static class ConfigCompilerProbe
 {
-    public static (ConfigCompileResult Result, ConfigCompiler Compiler) CompileHttp(string httpBody)
+    /// <param name="resolver">Resolves upstream host names (default: literal addresses and localhost only).</param>
+    public static (ConfigCompileResult Result, ConfigCompiler Compiler) CompileHttp(string httpBody, IHostResolver? resolver = null)
     {
         var files = new InMemoryConfigFileSystem().Add(ConfigTestHelper.MainPath, "events {}\nhttp {\n" + httpBody + "\n}\n");
-        var environment = ConfigEnvironment.ForTests(ConfigTestHelper.Prefix);
+        var tests = ConfigEnvironment.ForTests(ConfigTestHelper.Prefix);
+        var environment = resolver is null ? tests : new ConfigEnvironment
+        {
+            Prefix = tests.Prefix,
+            ConfPrefix = tests.ConfPrefix,
+            Resolver = resolver,
+            IsSuperUser = tests.IsSuperUser,
+            UserExists = tests.UserExists,
+            GroupExists = tests.GroupExists,
+        };
         var document = new ConfigParser(files, ConfigTestHelper.Prefix + "conf/").Parse(ConfigTestHelper.MainPath, null);
         var compiler = new ConfigCompiler(SluiceDirectives.Table, environment);
         return (compiler.Compile(document), compiler);

@@ -150,7 +150,7 @@ public static class HttpRuntimeBuilder
             ErrorPages = errorPages.ToFrozenDictionary(),
             ClientMaxBodySize = scope.Get(S.ClientMaxBodySize),
             KeepaliveTimeout = keepalive.Timeout,
-            KeepaliveHeader = keepalive.Header,
+            KeepaliveHeader = keepalive.Header is { } header ? "timeout=" + ((long)header.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
             KeepaliveRequests = scope.Get(S.KeepaliveRequests),
             ServerTokens = scope.Get(S.ServerTokens),
             Etag = scope.Get(S.Etag),

@@ -70,7 +70,8 @@ public sealed record CoreLocationSettings
 
     public required TimeSpan KeepaliveTimeout { get; init; }
 
-    public required TimeSpan? KeepaliveHeader { get; init; }
+    /// <summary>The <c>Keep-Alive</c> response header ("timeout=N") when keepalive_timeout names a header time; else null.</summary>
+    public required string? KeepaliveHeader { get; init; }
 
     public required long KeepaliveRequests { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Sluice.Http.Routing;
 
 namespace Sluice.Http.Runtime;
 
@@ -47,7 +48,10 @@ public sealed class RequestContext
         CaptureNames = Sluice.Configuration.Values.NginxRegex.NamedGroups(regex);
     }
 
-    /// <summary>A named capture of the last match, by its (case-insensitive) name; null when absent.</summary>
+    /// <summary>
+    /// A named capture of the last match, by its (case-insensitive) name: empty when its regex matched without it
+    /// (nginx sets every named capture of a matching regex), null when that regex has no such group.
+    /// </summary>
     public string? NamedCapture(string name)
     {
         if (Captures is not { } m || CaptureNames is null)
@@ -59,7 +63,7 @@ public sealed class RequestContext
         {
             if (group.Equals(name, StringComparison.OrdinalIgnoreCase))
             {
-                return number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : null;
+                return number < m.Groups.Count && m.Groups[number].Success ? m.Groups[number].Value : "";
             }
         }
 
@@ -108,6 +112,18 @@ public sealed class RequestContext
     /// <summary>Body bytes written to the client (<c>$body_bytes_sent</c>), kept by the response writer.</summary>
     public long BodyBytesSent { get; set; }
 
+    /// <summary>The response is complete and the request is being logged (nginx's log phase).</summary>
+    public bool Finished { get; set; }
+
+    /// <summary>The handler finished its response while the client was still connected (<c>$request_completion</c>).</summary>
+    public bool HandlerCompleted { get; set; }
+
+    /// <summary>
+    /// Request body bytes a handler read (the proxy), for <c>$request_length</c>: nginx counts the body it reads,
+    /// not one it discards unread.
+    /// </summary>
+    public long BodyBytesRead { get; set; }
+
     private Proxy.Runtime.UpstreamState? _upstream;
     private bool _proxied;
 
@@ -121,6 +137,47 @@ public sealed class RequestContext
         _upstream.Reset();
         _proxied = true;
         return _upstream;
+    }
+
+    // Kestrel hands out the very same string for a request target or a known header whose bytes did not change
+    // since the connection's previous request, so what was derived from them is kept with them: a keep-alive
+    // client repeating its Host and URI costs no validation, parsing or allocation.
+    private string? _rawHost;
+    private string? _validatedHost;
+    private string? _parsedTarget;
+    private bool _parsedMergeSlashes;
+    private ParsedUri _parsed;
+
+    /// <summary><see cref="Routing.HostHeader.ValidateHost"/>, remembered for the connection's next request.</summary>
+    internal string? ValidateHost(string raw)
+    {
+        if (!ReferenceEquals(raw, _rawHost))
+        {
+            _validatedHost = Routing.HostHeader.ValidateHost(raw);
+            _rawHost = raw;
+        }
+
+        return _validatedHost;
+    }
+
+    /// <summary><see cref="NginxUri.TryParse"/> of an origin-form target, remembered for the connection's next request.</summary>
+    internal bool TryParseTarget(string target, bool mergeSlashes, out ParsedUri parsed)
+    {
+        if (!ReferenceEquals(target, _parsedTarget) || mergeSlashes != _parsedMergeSlashes)
+        {
+            if (!NginxUri.TryParse(target, mergeSlashes, out _parsed))
+            {
+                _parsedTarget = null;
+                parsed = default;
+                return false;
+            }
+
+            _parsedTarget = target;
+            _parsedMergeSlashes = mergeSlashes;
+        }
+
+        parsed = _parsed;
+        return true;
     }
 
     /// <summary>The HttpContext object, kept across the requests of a connection (Kestrel keeps this RequestContext).</summary>
@@ -150,6 +207,9 @@ public sealed class RequestContext
         SetVariables = null;
         Items = null;
         BodyBytesSent = 0;
+        BodyBytesRead = 0;
+        Finished = false;
+        HandlerCompleted = false;
         _proxied = false;
     }
 

@@ -72,15 +72,6 @@ internal static class RequestLimits
         return false;
     }
 
-    /// <summary>The connection's last request under keepalive_requests is answered with "Connection: close".</summary>
-    public static void ApplyKeepaliveRequests(RequestContext request)
-    {
-        if (request.Connection is { } connection && connection.Requests >= request.Server.ServerLocation.Core.KeepaliveRequests)
-        {
-            request.Http.Response.Headers.Connection = "close";
-        }
-    }
-
     /// <summary>nginx's ", client: …, server: …, request: "…", host: "…"" tail of a request's log line.</summary>
     public static string Context(RequestContext request)
     {

@@ -30,7 +30,7 @@ public static class RequestProcessor
         var hostValid = true;
         if (http.Request.Headers.TryGetValue("Host", out var hostHeader) && hostHeader.Count > 0)
         {
-            host = HostHeader.ValidateHost(hostHeader[0] ?? "");
+            host = request.ValidateHost(hostHeader[0] ?? "");
             hostValid = host is not null;
         }
 
@@ -42,7 +42,6 @@ public static class RequestProcessor
             request.SetCaptures(serverMatch, serverRegex!);
         }
 
-        RequestLimits.ApplyKeepaliveRequests(request);
         if (RequestLimits.CheckHead(request) is var tooLarge and not 0)
         {
             return new ValueTask(FinalizeAsync(request, tooLarge));
@@ -84,7 +83,10 @@ public static class RequestProcessor
             target = absolute.PathAndQuery;
         }
 
-        if (!NginxUri.TryParse(target, request.Server.ServerLocation.Core.MergeSlashes, out var parsed))
+        var mergeSlashes = request.Server.ServerLocation.Core.MergeSlashes;
+        if (!(ReferenceEquals(target, request.RawTarget)
+                ? request.TryParseTarget(target, mergeSlashes, out var parsed)
+                : NginxUri.TryParse(target, mergeSlashes, out parsed)))
         {
             return false;
         }
@@ -351,6 +353,7 @@ public static class RequestProcessor
             return;
         }
 
+        SpecialResponse.DropKeepalive(request, status);
         var core = request.Location.Core;
         if ((!request.ErrorPageUsed || core.RecursiveErrorPages) && core.ErrorPages.TryGetValue(status, out var page) && request.InternalRedirects < MaxUriChanges)
         {

@@ -29,14 +29,23 @@ public sealed class ServerCounters
     /// <summary>Idle keepalive connections: the active ones neither reading a request nor being answered.</summary>
     public long Waiting => Math.Max(0, Active - Reading - Writing);
 
-    /// <summary>A connection was accepted; returns its serial number. Until its first bytes arrive it is waiting.</summary>
+    /// <summary>
+    /// A connection was accepted; returns its serial number (<c>$connection</c>, from 1 as nginx's counter). Until
+    /// its first bytes arrive it is waiting.
+    /// </summary>
     public long ConnectionOpened()
     {
         Interlocked.Increment(ref _accepted);
         Interlocked.Increment(ref _handled);
         Interlocked.Increment(ref _active);
-        return Interlocked.Increment(ref _connectionSerial) - 1;
+        return Interlocked.Increment(ref _connectionSerial);
     }
+
+    /// <summary>
+    /// A connection to an upstream is being opened: nginx numbers it from the same counter as client connections
+    /// (<c>ngx_event_connect_peer</c>), so the next client's <c>$connection</c> skips the number.
+    /// </summary>
+    public void UpstreamConnectionOpening() => Interlocked.Increment(ref _connectionSerial);
 
     /// <summary>
     /// Bytes arrived on a connection: if no request is in progress on it, a new one is being read (nginx creates

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Abstractions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using Sluice.Core;
 using Sluice.Hosting;
 
@@ -79,7 +80,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             return Task.CompletedTask;
         }
 
-        context.Http.Response.OnStarting(static state => SetServerHeader((RequestContext)state), context);
+        context.Http.Response.OnStarting(static state => ApplyHeaderFilter((RequestContext)state), context);
         ValueTask pending;
         try
         {
@@ -96,6 +97,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             return AwaitAsync(context, pending);
         }
 
+        NoteHandlerEnd(context);
         return LingeringCloser.Needed(context) ? LingeringCloser.LingerAsync(context) : Task.CompletedTask;
     }
 
@@ -104,6 +106,7 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         try
         {
             await pending.ConfigureAwait(false);
+            NoteHandlerEnd(context);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -115,6 +118,14 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             await LingeringCloser.LingerAsync(context).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The handler wrote its whole response: whether the client had gone by then is what <c>$request_completion</c>
+    /// says. Read here, not when the request is logged: a client that closes as soon as it has the last byte must
+    /// not turn a complete response into an incomplete one.
+    /// </summary>
+    private static void NoteHandlerEnd(RequestContext context) =>
+        context.HandlerCompleted = !context.Http.RequestAborted.IsCancellationRequested;
 
     /// <summary>A bug of ours, not the client's: logged, and a 500 when nothing was sent yet.</summary>
     private static Task FailAsync(RequestContext context, Exception e)
@@ -131,14 +142,21 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         context.Runtime.Counters.RequestFinished(context.Connection);
+        context.Finished = true;
         context.Runtime.RequestCompleted?.Invoke(context);
         context.ReusableHttp?.Uninitialize();
     }
 
-    /// <summary>nginx's header filter, the last word on response headers: Server, and no Last-Modified except on 200, 206, 304.</summary>
-    private static Task SetServerHeader(RequestContext request)
+    /// <summary>
+    /// nginx's header filter, the last word on response headers: Server (unless proxy_pass_header let the upstream's
+    /// through), Connection, and no Last-Modified except on 200, 206, 304.
+    /// </summary>
+    private static Task ApplyHeaderFilter(RequestContext request)
     {
         var response = request.Http.Response;
+
+        // Only the proxy puts a Server header in before this point, and only when proxy_pass_header Server allows it.
+        var upstreamServer = response.Headers.Server.Count > 0;
         if (request.Location is { } location)
         {
             foreach (var filter in location.HeaderFilters)
@@ -147,8 +165,17 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
             }
         }
 
-        var tokens = request.Location?.Core.ServerTokens ?? "on";
-        response.Headers.Server = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
+        if (!upstreamServer)
+        {
+            var tokens = request.Location?.Core.ServerTokens ?? "on";
+            var own = tokens == "off" ? ProductInfo.Name : ProductInfo.NameAndVersion;
+
+            // An add_header Server is sent as well, after nginx's own line.
+            var added = response.Headers.Server;
+            response.Headers.Server = added.Count == 0 ? own : StringValues.Concat(own, added);
+        }
+
+        ConnectionHeader.Apply(request);
         if (response.StatusCode is not (200 or 206 or 304))
         {
             response.Headers.LastModified = default;

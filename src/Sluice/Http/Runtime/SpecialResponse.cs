@@ -63,11 +63,7 @@ public static class SpecialResponse
         response.Headers.AcceptRanges = default;
         response.Headers.LastModified = default;
         response.Headers.ETag = default;
-        if (status is 400 or 413 or 414 or 494 or 495 or 496 or 497 or 500 or 501)
-        {
-            // nginx closes the connection after these.
-            response.Headers.Connection = "close";
-        }
+        DropKeepalive(request, status);
 
         var body = Page(status, core.ServerTokens, core.MsiePadding && IsMsieOrChrome(request.Http.Request));
         response.ContentLength = Encoding.ASCII.GetByteCount(body);
@@ -84,6 +80,18 @@ public static class SpecialResponse
 
         await response.Body.WriteAsync(Encoding.ASCII.GetBytes(body)).ConfigureAwait(false);
         request.BodyBytesSent += body.Length;
+    }
+
+    /// <summary>
+    /// nginx's special response handler ends keepalive for these errors before it looks for an error_page, so the
+    /// connection closes after the answer whatever page it is.
+    /// </summary>
+    public static void DropKeepalive(RequestContext request, int status)
+    {
+        if (status is 400 or 413 or 414 or 494 or 495 or 496 or 497 or 500 or 501)
+        {
+            request.Http.Response.Headers.Connection = "close";
+        }
     }
 
     /// <summary>Sets the status and nginx's reason phrase on the status line.</summary>

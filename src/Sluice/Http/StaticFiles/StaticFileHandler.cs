@@ -249,10 +249,14 @@ public sealed class StaticFileHandler : PhaseHandler
 /// <summary>nginx's not-modified filter: If-Unmodified-Since, If-Match, If-Modified-Since, If-None-Match.</summary>
 internal static class Conditional
 {
-    /// <summary>0 to send the content, 304 or 412 otherwise.</summary>
+    /// <summary>
+    /// nginx's not-modified filter: 0 to send the content, 304 or 412 otherwise. If-Unmodified-Since and If-Match
+    /// first (a date that does not parse fails the precondition); then, when If-Modified-Since or If-None-Match is
+    /// present, each one present must say "not modified" for a 304.
+    /// </summary>
     public static int Evaluate(IHeaderDictionary headers, DateTimeOffset lastModified, string? etag, string ifModifiedSinceMode, string method)
     {
-        if (headers.TryGetValue(HeaderNames.IfUnmodifiedSince, out var ius) && HeaderUtilities.TryParseDate(ius.ToString(), out var unmodifiedSince) && lastModified > unmodifiedSince)
+        if (headers.TryGetValue(HeaderNames.IfUnmodifiedSince, out var ius) && (!HeaderUtilities.TryParseDate(ius.ToString(), out var unmodifiedSince) || lastModified > unmodifiedSince))
         {
             return 412;
         }
@@ -269,20 +273,7 @@ internal static class Conditional
             return 0;
         }
 
-        if (hasIms && ifModifiedSinceMode != "off")
-        {
-            if (!HeaderUtilities.TryParseDate(ims.ToString(), out var since))
-            {
-                return 0;
-            }
-
-            var notModified = ifModifiedSinceMode == "before" ? lastModified <= since : lastModified == since;
-            if (!notModified)
-            {
-                return 0;
-            }
-        }
-        else if (hasIms && !hasInm)
+        if (hasIms && IsModified(ims.ToString(), lastModified, ifModifiedSinceMode))
         {
             return 0;
         }
@@ -293,6 +284,20 @@ internal static class Conditional
         }
 
         return HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? 304 : 412;
+    }
+
+    /// <summary>
+    /// nginx's <c>ngx_http_test_if_modified</c>: with if_modified_since off the answer is always "modified" (so an
+    /// If-None-Match that matches does not make a 304 on its own); a date that does not parse is "modified".
+    /// </summary>
+    private static bool IsModified(string header, DateTimeOffset lastModified, string mode)
+    {
+        if (mode == "off" || !HeaderUtilities.TryParseDate(header, out var since))
+        {
+            return true;
+        }
+
+        return lastModified != since && (mode == "exact" || since < lastModified);
     }
 
     private static bool MatchesEtag(string header, string? etag, bool weak)

@@ -21,7 +21,8 @@ public enum LogEscape
 
 /// <summary>
 /// A compiled <c>log_format</c>: literal text and variables in order, ready to render without parsing. A variable
-/// that is empty or missing is written as <c>-</c> (except with <see cref="LogEscape.Json"/> and <see cref="LogEscape.None"/>).
+/// that is not found is written as <c>-</c> (nothing with <see cref="LogEscape.Json"/> and <see cref="LogEscape.None"/>);
+/// a found but empty one as nothing.
 /// </summary>
 public sealed record LogFormat(string Name, LogEscape Escape, ImmutableArray<TemplatePart> Parts)
 {

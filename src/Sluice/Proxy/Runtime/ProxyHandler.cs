@@ -25,6 +25,11 @@ internal sealed class ProxyHandler : PhaseHandler
     public override async ValueTask<PhaseOutcome> ExecuteAsync(RequestContext request)
     {
         var target = ResolveTarget(request);
+
+        // nginx's proxy context exists from here on: $proxy_host and $proxy_port say where this request goes.
+        var state = request.BeginUpstream();
+        state.ProxyHost = target.ProxyHost;
+        state.ProxyPort = target.ProxyPort;
         if (target.Upstream is null)
         {
             request.ErrorLog.Write(LogLevel.Error, target.Error ?? "no upstream");
@@ -57,7 +62,6 @@ internal sealed class ProxyHandler : PhaseHandler
             }
         }
 
-        var state = request.BeginUpstream();
         var upstream = target.Upstream.Runtime;
         var balancer = upstream.Balancer;
         var client = request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress;
@@ -70,83 +74,115 @@ internal sealed class ProxyHandler : PhaseHandler
 
         var firstAttempt = Stopwatch.GetTimestamp();
         var method = _proxy.Method?.Render(request) ?? http.Request.Method;
-        var idempotent = !(HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method) || http.Request.Method == "LOCK");
-        while (true)
-        {
-            var peer = balancer.Pick(selection);
-            if (peer is null)
-            {
-                var none = state.Start(upstream.Name);
-                none.Status = 502;
-                UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
-                return PhaseOutcome.Finalize(502);
-            }
+        var nonIdempotent = HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method) || http.Request.Method == "LOCK";
 
-            var attempt = state.Start(peer.Name);
-            var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
-            if (result.Done)
+        // The peer of the attempt in progress, until it is released. Whatever ends the request — an exception
+        // included — releases it, or its connection count would stay raised for good (least_conn, max_conns
+        // and the metrics read it).
+        UpstreamPeer? held = null;
+        try
+        {
+            while (true)
             {
-                // Once the response is the client's, nothing counts against the peer (nginx frees it with state 0);
-                // a buffered response to a slow client freed it when the upstream was done.
-                if (!exchange.PeerFreed)
+                var peer = balancer.Pick(selection);
+                if (peer is null)
                 {
-                    balancer.Free(selection, peer, failed: false);
-                    peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
+                    // nginx's entry for it: the group's name, 502, and the time since this attempt began (none).
+                    var none = state.Start(upstream.Name);
+                    none.Status = 502;
+                    none.ResponseTime = TimeSpan.Zero;
+                    UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
+                    return PhaseOutcome.Finalize(502);
                 }
 
-                return PhaseOutcome.Done;
-            }
+                held = peer;
+                var attempt = state.Start(peer.Name);
+                var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
+                if (result.Done || result.IsFinal)
+                {
+                    // The response went to the client, or the request ends here (client gone, body refused):
+                    // nothing counts against the peer (nginx frees it with state 0). A buffered response to a
+                    // slow client freed it already, when the upstream was done.
+                    held = null;
+                    if (!exchange.PeerFreed)
+                    {
+                        Release(balancer, selection, peer, attempt);
+                    }
 
-            if (result.IsFinal)
-            {
-                balancer.Free(selection, peer, failed: false);
-                peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
-                return result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
-            }
+                    return result.Done || result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
+                }
 
-            // nginx counts 403 and 404 as "next" (not a failure of the peer), every other reason as a failure.
-            var failed = result.Failure is not (NextUpstreamConditions.Http403 or NextUpstreamConditions.Http404);
-            peer.Metrics?.Record(attempt.Status, failed, attempt.HeaderTime, attempt.ResponseTime);
-            if (balancer.Free(selection, peer, failed) && failed)
-            {
-                exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
-            }
+                var rules = new NextUpstreamRequest(_proxy.NextUpstream, nonIdempotent, body.IsStreamed, _proxy.NextUpstreamTimeout, Stopwatch.GetElapsedTime(firstAttempt));
+                bool next, failed, disabled;
+                if (result.HasResponse)
+                {
+                    if (!NextUpstreamRules.TryNextAfterStatus(balancer, selection, peer, result.Failure, result.RequestSent, rules, out disabled))
+                    {
+                        // No other peer for this answer: it goes to the client, and the peer served (no failure).
+                        await exchange.SendResponseAsync().ConfigureAwait(false);
+                        held = null;
+                        if (!exchange.PeerFreed)
+                        {
+                            Release(balancer, selection, peer, attempt);
+                        }
 
-            exchange.LogTimeout();
+                        return PhaseOutcome.Done;
+                    }
 
-            var condition = result.Failure;
-            if (result.RequestSent && !idempotent)
-            {
-                condition |= NextUpstreamConditions.NonIdempotent;
-            }
+                    held = null;
+                    next = true;
+                    failed = NextUpstreamRules.IsFailure(result.Failure);
+                }
+                else
+                {
+                    held = null;
+                    next = NextUpstreamRules.TryNextAfterFailure(balancer, selection, peer, result.Failure, result.RequestSent, result.CachedConnection, rules, out disabled);
+                    failed = true;
+                }
 
-            var timeout = _proxy.NextUpstreamTimeout;
-            var canRetry = selection.Tries > 0
-                && (_proxy.NextUpstream & condition) == condition
-                && !(result.RequestSent && body.IsStreamed)
-                && !(timeout > TimeSpan.Zero && Stopwatch.GetElapsedTime(firstAttempt) >= timeout)
-                && !http.RequestAborted.IsCancellationRequested;
-            if (canRetry)
-            {
+                peer.Metrics?.Record(attempt.Status, failed, attempt.HeaderTime, attempt.ResponseTime);
+                if (disabled)
+                {
+                    exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
+                }
+
+                // nginx's ngx_http_upstream_next frees the peer (and warns) before it logs a timeout.
+                exchange.LogTimeout();
+
                 exchange.Abandon();
-                continue;
-            }
+                if (http.RequestAborted.IsCancellationRequested)
+                {
+                    // nginx looks at the client before it connects again or gives up: gone, it logs 499.
+                    request.Status = 499;
+                    return PhaseOutcome.Done;
+                }
 
-            if (result.HasResponse)
-            {
-                // The last peer's own answer (a status proxy_next_upstream would have skipped) goes to the client.
-                await exchange.SendResponseAsync().ConfigureAwait(false);
-                return PhaseOutcome.Done;
+                if (!next)
+                {
+                    return PhaseOutcome.Finalize(result.Status);
+                }
             }
-
-            if (http.RequestAborted.IsCancellationRequested || result.Status == 499)
-            {
-                request.Status = 499;
-                return PhaseOutcome.Done;
-            }
-
-            return PhaseOutcome.Finalize(result.Status);
         }
+        finally
+        {
+            if (held is not null)
+            {
+                // An exception ended the attempt: its connection is closed and the peer released as nginx's
+                // finalize releases it (state 0) — unless a buffered response freed it when the upstream was done.
+                exchange.Abandon();
+                if (!exchange.PeerFreed)
+                {
+                    balancer.Free(selection, held, failed: false);
+                }
+            }
+        }
+    }
+
+    /// <summary>The attempt on <paramref name="peer"/> served the request: released as a success, and counted for the metrics.</summary>
+    private static void Release(IUpstreamBalancer balancer, PeerSelection selection, UpstreamPeer peer, UpstreamState.Attempt attempt)
+    {
+        balancer.Free(selection, peer, failed: false);
+        peer.Metrics?.Record(attempt.Status, false, attempt.HeaderTime, attempt.ResponseTime);
     }
 
     /// <summary>Where to send: the group and the URI, by nginx's proxy_pass rules.</summary>
@@ -154,26 +190,35 @@ internal sealed class ProxyHandler : PhaseHandler
     {
         if (_proxy.Pass is StaticProxyPass pass)
         {
-            return new Target(_proxy.Upstream, pass.HostHeader, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
+            return new Target(_proxy.Upstream, pass.HostHeader, pass.Port, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
         }
 
         var url = _proxy.PassTemplate!.Render(request);
         var schemeLength = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
         if (schemeLength == 0)
         {
-            return new Target(null, "", "", "http", $"invalid URL prefix in \"{url}\"");
+            return new Target(null, "", "", "", "http", $"invalid URL prefix in \"{url}\"");
         }
 
         var rest = url[schemeLength..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var hostPort = slash < 0 ? rest : rest[..slash];
         var uri = slash < 0 ? UpstreamUri(request, "", null) : rest[slash..];
+        var scheme = schemeLength == 8 ? "https" : "http";
+        var port = PortOf(hostPort, scheme);
         if (_proxy.UpstreamsByName.TryGetValue(hostPort, out var upstream))
         {
-            return new Target(upstream, hostPort, uri, schemeLength == 8 ? "https" : "http", null);
+            return new Target(upstream, hostPort, port, uri, scheme, null);
         }
 
-        return new Target(null, hostPort, uri, "http", $"no resolver defined to resolve {hostPort.Split(':')[0]}");
+        return new Target(null, hostPort, port, uri, "http", $"no resolver defined to resolve {hostPort.Split(':')[0]}");
+    }
+
+    /// <summary>nginx's <c>ngx_http_proxy_set_vars</c>: the port written in the URL, else the scheme's.</summary>
+    private static string PortOf(string hostPort, string scheme)
+    {
+        var colon = hostPort.LastIndexOf(':');
+        return colon > hostPort.LastIndexOf(']') ? hostPort[(colon + 1)..] : scheme == "https" ? "443" : "80";
     }
 
     /// <summary>nginx's request URI for the upstream (<c>ngx_http_proxy_create_request</c>).</summary>
@@ -217,7 +262,7 @@ internal sealed class ProxyHandler : PhaseHandler
         return status;
     }
 
-    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string Uri, string Scheme, string? Error);
+    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string ProxyPort, string Uri, string Scheme, string? Error);
 }
 
 /// <summary>

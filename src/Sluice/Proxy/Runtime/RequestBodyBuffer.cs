@@ -44,6 +44,7 @@ internal static class RequestBodyBuffer
                 }
 
                 total += read;
+                request.BodyBytesRead = total;
                 if (maxBody > 0 && total > maxBody)
                 {
                     request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes{RequestLimits.Context(request)}");

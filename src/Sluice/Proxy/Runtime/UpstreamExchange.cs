@@ -48,7 +48,6 @@ internal sealed class UpstreamExchange
     private CancellationTokenRegistration _abortRegistration;
     private string _action = "connecting to upstream";
     private bool _bodySent;
-    private long _attemptBytesReceived;
     private string? _pendingError;
     private bool _pendingTimeout;
     private bool _sendTimedOut;
@@ -91,7 +90,6 @@ internal sealed class UpstreamExchange
         _abortRegistration = default;
         _action = "connecting to upstream";
         _bodySent = false;
-        _attemptBytesReceived = 0;
         _pendingError = null;
         _pendingTimeout = false;
         _sendTimedOut = false;
@@ -114,79 +112,64 @@ internal sealed class UpstreamExchange
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> RunAsync()
     {
-        var fresh = false;
-        var sent = false;
-        while (true)
+        _connection = _upstream.Keepalive?.Take(_peer.Address);
+        if (_connection is null)
         {
-            _connection = fresh ? null : _upstream.Keepalive?.Take(_peer.Address);
-            if (_connection is null)
+            var connected = await ConnectAsync().ConfigureAwait(false);
+            if (connected is { } failure)
             {
-                var connected = await ConnectAsync().ConfigureAwait(false);
-                if (connected is { } failure)
+                return failure;
+            }
+        }
+        else
+        {
+            _attempt.ConnectTime = TimeSpan.Zero;
+        }
+
+        if (!_proxy.IgnoreClientAbort)
+        {
+            _abortRegistration = Aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), _connection);
+        }
+
+        var outcome = await SendRequestAsync().ConfigureAwait(false);
+        if (outcome is null)
+        {
+            // The head is read here, not in a method of its own: this is where a request waits, and every
+            // frame that waits costs an allocation.
+            _action = "reading response header from upstream";
+            var connection = _connection!;
+            while (!TryParseHead(connection, out outcome) && outcome is null)
+            {
+                int read;
+                try
                 {
-                    return failure;
+                    read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End, connection.BufferSize - connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
                 }
-            }
-            else
-            {
-                _attempt.ConnectTime = TimeSpan.Zero;
-            }
-
-            if (!_proxy.IgnoreClientAbort)
-            {
-                _abortRegistration = Aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), _connection);
-            }
-
-            sent = true;
-            var outcome = await SendRequestAsync().ConfigureAwait(false);
-            if (outcome is null)
-            {
-                // The head is read here, not in a method of its own: this is where a request waits, and every
-                // frame that waits costs an allocation.
-                _action = "reading response header from upstream";
-                var connection = _connection!;
-                while (!TryParseHead(connection, out outcome) && outcome is null)
+                catch (Exception e) when (e is OperationCanceledException or SocketException)
                 {
-                    int read;
-                    try
-                    {
-                        read = await connection.ReceiveAsync(connection.Buffer.AsMemory(connection.End, connection.BufferSize - connection.End), _proxy.ReadTimeout).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is OperationCanceledException or SocketException)
-                    {
-                        outcome = SocketFailure(e, connection, "recv()");
-                        break;
-                    }
-
-                    if (read == 0)
-                    {
-                        Fail("upstream prematurely closed connection");
-                        outcome = Failed(NextUpstreamConditions.Error, 502, sent: true);
-                        break;
-                    }
-
-                    connection.End += read;
-                    _attemptBytesReceived += read;
-                    _attempt.BytesReceived += read;
-                }
-            }
-
-            if (outcome is { } result)
-            {
-                // A cached connection the peer closed meanwhile is not the peer's failure: once more, on a new connection.
-                if (result.Failure == NextUpstreamConditions.Error && _connection!.Reused && !fresh && _connection.Cancelled == CancelReason.None && !_body.IsStreamed && _attemptBytesReceived == 0)
-                {
-                    Release(reuse: false);
-                    fresh = true;
-                    continue;
+                    outcome = SocketFailure(e, connection, "recv()");
+                    break;
                 }
 
-                LogPending();
-                Release(reuse: false);
-                return result;
-            }
+                if (read == 0)
+                {
+                    // Also what a cached connection the peer closed just as this request arrived looks like
+                    // (one it closed earlier never leaves the cache): nginx's rules for it are the caller's.
+                    Fail("upstream prematurely closed connection");
+                    outcome = Failed(NextUpstreamConditions.Error, 502, sent: true);
+                    break;
+                }
 
-            break;
+                connection.End += read;
+                _attempt.BytesReceived += read;
+            }
+        }
+
+        if (outcome is { } result)
+        {
+            LogPending();
+            Release(reuse: false);
+            return result;
         }
 
         var head = _head!;
@@ -202,12 +185,12 @@ internal sealed class UpstreamExchange
         {
             // The caller decides whether another peer is tried; if not, it sends this response as it is.
             _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
-            return new AttemptResult(false, condition, head.Status, sent, HasResponse: true);
+            return new AttemptResult(false, condition, head.Status, RequestSent: true, HasResponse: true);
         }
 
         _freesPeer = true;
         await SendResponseAsync().ConfigureAwait(false);
-        return new AttemptResult(true, NextUpstreamConditions.None, head.Status, sent, HasResponse: false);
+        return new AttemptResult(true, NextUpstreamConditions.None, head.Status, RequestSent: true, HasResponse: false);
     }
 
     /// <summary>The caller tries another peer: this attempt's connection is closed.</summary>
@@ -264,6 +247,7 @@ internal sealed class UpstreamExchange
     {
         _action = "connecting to upstream";
         var started = Stopwatch.GetTimestamp();
+        _request.Runtime.Counters.UpstreamConnectionOpening();
         try
         {
             _connection = await UpstreamConnection.ConnectAsync(_peer.Address, (int)_proxy.BufferSize, _proxy.ConnectTimeout, _proxy.IgnoreClientAbort ? default : Aborted).ConfigureAwait(false);
@@ -293,7 +277,6 @@ internal sealed class UpstreamExchange
         var connection = _connection!;
         connection.Requests++;
         connection.Start = connection.End = 0;
-        _attemptBytesReceived = 0;
         _action = "sending request to upstream";
         try
         {
@@ -507,6 +490,7 @@ internal sealed class UpstreamExchange
 
             var buffer = read.Buffer;
             total += buffer.Length;
+            _request.BodyBytesRead = total;
             if (maxBody > 0 && total > maxBody)
             {
                 _request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {total} bytes{RequestLimits.Context(_request)}");
@@ -1323,7 +1307,7 @@ internal sealed class UpstreamExchange
     {
         _attempt.Status = status;
         _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
-        return new AttemptResult(false, condition, status, sent, HasResponse: false);
+        return new AttemptResult(false, condition, status, sent, HasResponse: false, CachedConnection: _connection is { Reused: true });
     }
 
     /// <summary>Gives the connection back to the keepalive cache (when the response allows it and the group has one) or closes it.</summary>
@@ -1366,7 +1350,8 @@ internal sealed class UpstreamExchange
 /// <param name="Status">The status to finalize with when no other peer is tried.</param>
 /// <param name="RequestSent">Something of the request reached the upstream (non-idempotent requests are then not retried).</param>
 /// <param name="HasResponse">The upstream's own response is held, to be sent if no other peer is tried.</param>
-internal readonly record struct AttemptResult(bool Done, NextUpstreamConditions Failure, int Status, bool RequestSent, bool HasResponse)
+/// <param name="CachedConnection">The attempt ran on a connection from the keepalive cache (nginx's <c>peer.cached</c>): an error on it gives the try back.</param>
+internal readonly record struct AttemptResult(bool Done, NextUpstreamConditions Failure, int Status, bool RequestSent, bool HasResponse, bool CachedConnection = false)
 {
     /// <summary>Ends the request with <paramref name="status"/>: no other peer, no failure counted (client gone, body too large).</summary>
     public static AttemptResult Final(int status) => new(false, NextUpstreamConditions.Off, status, false, false);

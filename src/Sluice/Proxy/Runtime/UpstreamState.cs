@@ -30,10 +30,18 @@ public sealed class UpstreamState
     /// <summary>The exchange object of the attempts, kept for reuse.</summary>
     internal UpstreamExchange? Exchange { get; set; }
 
+    /// <summary><c>$proxy_host</c>: the host (and non-default port) of the proxy_pass URL, evaluated for this request.</summary>
+    public string? ProxyHost { get; set; }
+
+    /// <summary><c>$proxy_port</c>: the port of the proxy_pass URL, or the scheme's default.</summary>
+    public string? ProxyPort { get; set; }
+
     public void Reset()
     {
         _count = 0;
         ResponseHead = null;
+        ProxyHost = null;
+        ProxyPort = null;
     }
 
     public Attempt Start(string address)
@@ -48,8 +56,14 @@ public sealed class UpstreamState
         return attempt;
     }
 
-    public string Render(Func<Attempt, string> field)
+    /// <summary>One field of every attempt, nginx's way; null (not found) when no peer was tried.</summary>
+    public string? Render(Func<Attempt, string> field)
     {
+        if (_count == 0)
+        {
+            return null;
+        }
+
         if (_count == 1)
         {
             return field(_attempts[0]);

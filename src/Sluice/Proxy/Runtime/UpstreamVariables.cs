@@ -1,6 +1,5 @@
 using System.Globalization;
 using Sluice.Http.Runtime;
-using Sluice.Proxy.Configuration;
 using Sluice.Variables;
 
 namespace Sluice.Proxy.Runtime;
@@ -10,8 +9,8 @@ public static class UpstreamVariables
 {
     public static VariableGetter? Resolve(string name) => name switch
     {
-        "proxy_host" => r => ProxyHost(r),
-        "proxy_port" => r => r.Location.Feature<ProxyLocation>()?.Pass is StaticProxyPass p ? p.Port : null,
+        "proxy_host" => r => r.Upstream?.ProxyHost,
+        "proxy_port" => r => r.Upstream?.ProxyPort,
         "proxy_add_x_forwarded_for" => r => ForwardedFor(r),
         "upstream_addr" => r => r.Upstream?.Render(a => a.Address),
         "upstream_status" => r => r.Upstream?.Render(a => a.Status == 0 ? "-" : a.Status.ToString(CultureInfo.InvariantCulture)),
@@ -24,9 +23,6 @@ public static class UpstreamVariables
         _ when name.StartsWith("upstream_http_", StringComparison.Ordinal) => UpstreamHeader(name[14..].Replace('_', '-')),
         _ => null,
     };
-
-    private static string? ProxyHost(RequestContext request) =>
-        request.Location.Feature<ProxyLocation>()?.Pass is StaticProxyPass pass ? pass.HostHeader : null;
 
     /// <summary>The client's X-Forwarded-For with the client address appended, or just the address.</summary>
     private static string? ForwardedFor(RequestContext request)

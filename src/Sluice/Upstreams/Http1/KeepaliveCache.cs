@@ -42,27 +42,48 @@ public sealed class KeepaliveCache : IDisposable
     /// <summary>The most recently cached open connection to <paramref name="peer"/>, or null.</summary>
     public UpstreamConnection? Take(EndPoint peer)
     {
+        while (TakeNewest(peer) is { } connection)
+        {
+            // nginx watches its idle connections and closes one the moment the peer closes it (or sends
+            // anything); one poll(2) as a connection leaves the cache sees the same. A request then meets a
+            // closed connection only when the peer closes it just as the request arrives, and nginx's rules
+            // for that (a failure, one more try) apply in the caller.
+            if (connection.IsIdleAndOpen())
+            {
+                connection.Reused = true;
+                return connection;
+            }
+
+            connection.Dispose();
+        }
+
+        return null;
+    }
+
+    /// <summary>The most recently cached connection to <paramref name="peer"/> within keepalive_timeout, out of the cache; expired ones on the way are closed.</summary>
+    private UpstreamConnection? TakeNewest(EndPoint peer)
+    {
         List<UpstreamConnection>? dead = null;
         UpstreamConnection? found = null;
         lock (_idle)
         {
-            for (var node = _idle.Last; node is not null; node = node.Previous)
+            for (var node = _idle.Last; node is not null;)
             {
-                if (!node.Value.Peer.Equals(peer))
+                // Removing a node forgets its neighbours: the walk goes on from the one before it.
+                var previous = node.Previous;
+                if (node.Value.Peer.Equals(peer))
                 {
-                    continue;
+                    _idle.Remove(node);
+                    if (!Expired(node.Value))
+                    {
+                        found = node.Value;
+                        break;
+                    }
+
+                    (dead ??= []).Add(node.Value);
                 }
 
-                // No poll(2) per request to see whether the peer closed it meanwhile: a request that finds it
-                // closed before any response byte is sent again on a new connection (UpstreamExchange).
-                _idle.Remove(node);
-                if (!Expired(node.Value))
-                {
-                    found = node.Value;
-                    break;
-                }
-
-                (dead ??= []).Add(node.Value);
+                node = previous;
             }
         }
 
@@ -72,11 +93,6 @@ public sealed class KeepaliveCache : IDisposable
             {
                 connection.Dispose();
             }
-        }
-
-        if (found is not null)
-        {
-            found.Reused = true;
         }
 
         return found;
