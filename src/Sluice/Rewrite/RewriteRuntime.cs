@@ -388,13 +388,13 @@ internal static class IfEvaluator
                     var path = location.Compile(test.Path);
                     return r =>
                     {
-                        var p = path.Render(r);
+                        var found = FileStats.Of(path.Render(r));
                         var result = test.Kind switch
                         {
-                            FileTestKind.File => File.Exists(p),
-                            FileTestKind.Directory => Directory.Exists(p),
-                            FileTestKind.Exists => File.Exists(p) || Directory.Exists(p),
-                            _ => File.Exists(p) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(p) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0,
+                            FileTestKind.File => found == FileStat.File || found == FileStat.ExecutableFile,
+                            FileTestKind.Directory => found == FileStat.Directory || found == FileStat.ExecutableDirectory,
+                            FileTestKind.Exists => found != FileStat.None,
+                            _ => found is FileStat.ExecutableFile or FileStat.ExecutableDirectory,
                         };
                         return result != test.Negated;
                     };
@@ -403,5 +403,53 @@ internal static class IfEvaluator
             default:
                 throw new InvalidOperationException($"unknown if condition {condition.GetType().Name}");
         }
+    }
+}
+
+/// <summary>
+/// What nginx's file tests see of a path (<c>stat(2)</c>, following symbolic links, so a broken link is not
+/// there): a regular file or a directory, and whether its owner may execute it (nginx's <c>ngx_is_exec</c>
+/// looks at the user bit only, and a directory searchable by its owner counts).
+/// </summary>
+internal enum FileStat
+{
+    None,
+    File,
+    ExecutableFile,
+    Directory,
+    ExecutableDirectory,
+}
+
+/// <summary>Looks a path up as nginx's <c>if (-f …)</c> and friends do.</summary>
+internal static class FileStats
+{
+    public static FileStat Of(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Directory.Exists(path) ? FileStat.Directory : File.Exists(path) ? FileStat.File : FileStat.None;
+        }
+
+        var directory = Directory.Exists(path);
+        if (!directory && !File.Exists(path))
+        {
+            return FileStat.None;
+        }
+
+        UnixFileMode mode;
+        try
+        {
+            mode = File.GetUnixFileMode(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A symbolic link whose target is gone: File.Exists sees the link, stat(2) does not.
+            return FileStat.None;
+        }
+
+        var executable = (mode & UnixFileMode.UserExecute) != 0;
+        return directory
+            ? executable ? FileStat.ExecutableDirectory : FileStat.Directory
+            : executable ? FileStat.ExecutableFile : FileStat.File;
     }
 }

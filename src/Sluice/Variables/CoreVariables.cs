@@ -32,7 +32,7 @@ public static class CoreVariables
         "server_protocol" => r => r.Http.Request.Protocol,
         "scheme" => r => r.Http.Request.Scheme,
         "https" => r => r.Http.Request.IsHttps ? "on" : "",
-        "request" => r => $"{r.Http.Request.Method} {r.RawTarget} {r.Http.Request.Protocol}",
+        "request" => r => r.IncompleteRequestLine ?? $"{r.Http.Request.Method} {r.RawTarget} {r.Http.Request.Protocol}",
         "request_method" => r => r.Http.Request.Method,
         "request_uri" => r => r.RawTarget,
         "uri" or "document_uri" => r => r.Uri,

@@ -36,7 +36,7 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
         /// <summary>A listener that never accepts, its backlog full: a connect to it hangs (proxy_connect_timeout).</summary>
         public TcpListener Blackhole { get; } = new(IPAddress.Loopback, 0);
 
-        public ClosingBackend Closer { get; } = new();
+        public ScriptedBackend Closer { get; } = new();
 
         public async Task InitializeAsync()
         {
@@ -122,9 +122,9 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
     }
 
     [Theory]
-    [InlineData("header", "GET /static HTTP/1.1\r\nHost: a\r\n", null)]
+    [InlineData("header", "GET /static HTTP/1.1\r\nHost: a\r\n", "GET /static 408")]
     [InlineData("body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc", "POST / 408")]
-    public async Task A_client_that_stops_sending_is_closed_without_an_answer(string what, string raw, string? logged)
+    public async Task A_client_that_stops_sending_is_closed_without_an_answer(string what, string raw, string logged)
     {
         var nginx = await SilentAsync(Rig.NginxPort, raw);
         var sluice = await SilentAsync(Rig.SluicePort, raw);
@@ -132,10 +132,63 @@ public sealed class LimitsAndTimeoutsDifferentialTests : IClassFixture<LimitsAnd
         Assert.Equal(0, nginx.Bytes);
         Assert.Equal(0, sluice.Bytes);
         Assert.InRange(sluice.Elapsed.TotalSeconds, 0.9, 3);
-        if (logged is not null)
+        await AssertLoggedByBothAsync(logged);
+    }
+
+    /// <summary>
+    /// client_header_timeout's error line names what was being read and the request so far, as nginx's does;
+    /// nothing sent at all is "waiting for request", with the listening address for server.
+    /// </summary>
+    [Theory]
+    [InlineData("", "while waiting for request")]
+    [InlineData("GET /static?line", "while reading client request line, client: 127.0.0.1, server: , request: \"GET /static?line\"")]
+    [InlineData("GET /static?headers HTTP/1.1\r\nHost: a\r\nUser-Agent: x", "while reading client request headers, client: 127.0.0.1, server: , request: \"GET /static?headers HTTP/1.1\", host: \"a\"")]
+    public async Task A_header_timeout_is_logged_like_nginx(string raw, string marker)
+    {
+        await SilentAsync(Rig.NginxPort, raw);
+        await SilentAsync(Rig.SluicePort, raw);
+        var nginx = await ErrorLogLines.LastAsync(Path.Combine(Rig.NginxLogs, "error.log"), marker);
+        var sluice = await ErrorLogLines.LastAsync(Path.Combine(Rig.SluiceLogs, "error.log"), marker);
+        _output.WriteLine($"nginx:  {nginx}\nsluice: {sluice}");
+        Assert.Equal(nginx, sluice);
+    }
+
+    /// <summary>
+    /// A client that sends a large body at its own pace to a 413 is answered at once, and — as nginx lingers,
+    /// reading and dropping the body before it closes — gets to send it all and read the page, where a plain
+    /// close would reset the connection under it. The upstream sees nothing of the request.
+    /// </summary>
+    [Fact]
+    public async Task A_client_still_sending_a_body_too_large_gets_the_413_page_and_the_upstream_nothing()
+    {
+        const int Total = 8 * 1024 * 1024;
+        var pages = new List<string>();
+        foreach (var port in new[] { Rig.NginxPort, Rig.SluicePort })
         {
-            await AssertLoggedByBothAsync(logged);
+            var requests = Rig.Backends[0].Requests;
+            using var client = await RawHttpClient.ConnectAsync(port);
+            await client.SendAsync($"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: {Total}\r\n\r\n");
+
+            // About 2 MB/s: seconds of sending after the answer, longer than a close without lingering survives.
+            var chunk = new byte[64 * 1024];
+            for (var sent = 0; sent < Total; sent += chunk.Length)
+            {
+                await client.SendAsync(chunk);
+                await Task.Delay(30);
+            }
+
+            var head = await client.ReadHeadAsync();
+            Assert.NotNull(head);
+            Assert.Equal(413, head.Status);
+            using var page = new MemoryStream();
+            var (length, reset) = await client.ReadBodyAsync(head.ContentLength, into: page);
+            Assert.False(reset);
+            Assert.Equal(head.ContentLength, length);
+            pages.Add(System.Text.Encoding.ASCII.GetString(page.ToArray()).Replace("nginx/1.22.1", "PRODUCT", StringComparison.Ordinal).Replace(Sluice.Hosting.ProductInfo.NameAndVersion, "PRODUCT", StringComparison.Ordinal));
+            Assert.Equal(requests, Rig.Backends[0].Requests);
         }
+
+        Assert.Equal(pages[0], pages[1]);
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed class SluiceInstance : IAsyncDisposable
 
     public string Logs => _dir.Combine("logs");
 
+    /// <summary>The prefix (<c>-p</c>): relative paths of the configuration resolve against it.</summary>
+    public string Prefix => _dir.Path;
+
     /// <summary>The error log of the configuration's <c>error_log logs/error.log …</c>.</summary>
     public string ErrorLog => File.Exists(_dir.Combine("logs", "error.log")) ? File.ReadAllText(_dir.Combine("logs", "error.log")) : "";
 

@@ -120,7 +120,7 @@ public sealed class FailoverTests
     [Fact]
     public async Task Non_idempotent_requests_are_retried_only_with_non_idempotent_like_nginx()
     {
-        await using var closer = new ClosingBackend();
+        await using var closer = new ScriptedBackend();
         await using var good = await TestBackend.StartAsync("good");
         await using var rig = await DifferentialRig.StartAsync("""
             events {}

@@ -87,9 +87,35 @@ public sealed class Http1ParsingTests
     public void A_line_without_colon_is_a_name_without_value()
     {
         var head = new ResponseHead();
-        Assert.True(head.Parse("HTTP/1.1 200 OK\r\nodd line\r\n\r\n"u8) > 0);
-        Assert.Equal("", head["odd line"]);
+        Assert.True(head.Parse("HTTP/1.1 200 OK\r\nodd-line\r\n\r\n"u8) > 0);
+        Assert.Equal("", head["odd-line"]);
     }
+
+    /// <summary>nginx 1.22's header parser: what it refuses, and the text it logs (the line to the offending byte, in hex).</summary>
+    [Theory]
+    [InlineData("Bad Header\u0001: x", "invalid header: \"Bad\\x20...\"")]
+    [InlineData("odd line", "invalid header: \"odd\\x20...\"")]
+    [InlineData(": no name", "invalid header: \"\\x3a...\"")]
+    [InlineData(" folded", "invalid header: \"\\x20...\"")]
+    [InlineData("Tab\tName: x", "invalid header: \"Tab\\x09...\"")]
+    [InlineData("X-Nul: a\0b", "invalid header: \"X-Nul: a\\x00...\"")]
+    [InlineData("X-Cr: a\rb", "invalid header: \"X-Cr: a\\x0d...\"")]
+    public void Refuses_the_header_lines_nginx_refuses(string line, string error)
+    {
+        var head = new ResponseHead();
+        Assert.Equal(-1, head.Parse(System.Text.Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\n{line}\r\n\r\n")));
+        Assert.Equal(error, head.Error);
+    }
+
+    [Theory]
+    [InlineData("garbage", true)]
+    [InlineData("HTT", false)]
+    [InlineData("HTTX", true)]
+    [InlineData("HTTP/1.1 200 O", false)]
+    [InlineData("HTTP/1.1 abc\r\n", true)]
+    [InlineData("HTTP/1.1 200 OK\r\nX-A: 1\r\n", false)]
+    public void Knows_early_when_an_answer_cannot_be_a_head(string start, bool cannot) =>
+        Assert.Equal(cannot, new ResponseHead().CannotBeHead(System.Text.Encoding.Latin1.GetBytes(start)));
 
     [Theory]
     [InlineData("5\r\nhello\r\n0\r\n\r\n", "hello")]

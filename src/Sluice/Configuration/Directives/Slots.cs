@@ -170,7 +170,7 @@ public static class Slots
     };
 
     /// <summary>A temp-path directive (<c>ngx_conf_set_path_slot</c>): a path and up to three hash levels.</summary>
-    public static DirectiveHandler Path(Setting<string?> setting) => call =>
+    public static DirectiveHandler Path(Setting<TempPathSpec?> setting) => call =>
     {
         call.EnsureNotSet(setting);
         var total = 0L;
@@ -192,12 +192,15 @@ public static class Slots
 
         var levels = call.Args.Skip(1).Select(int.Parse).ToImmutableArray();
         call.Compiler.State<Core.FilePathRegistry>().Add(call.Compiler.Environment, call.Args[0], levels, null, call.Location);
-        call.Set(setting, call.Args[0]);
+        call.Set<TempPathSpec?>(setting, new TempPathSpec(call.Args[0], levels));
     };
 
     /// <summary>Validates the arity only; used for directives Sluice accepts without storing anything.</summary>
     public static DirectiveHandler Ignore { get; } = _ => { };
 }
+
+/// <summary>A temp-path directive's directory as written, and its hash levels (<c>proxy_temp_path /spool 1 2</c>).</summary>
+public sealed record TempPathSpec(string Path, ImmutableArray<int> Levels);
 
 /// <summary>A buffer count and size (<c>proxy_buffers 8 4k</c>).</summary>
 public readonly record struct BufferSpec(int Count, long Size);

@@ -49,9 +49,9 @@ internal static class HttpCoreDirectives
         Add("alias", DirectiveContext.Location, Take1, Root, DirectiveSupport.Implemented);
         Add("limit_except", DirectiveContext.Location, Block | OneOrMore, LimitExcept);
         Add("client_max_body_size", Hsl, Take1, Slots.Offset(S.ClientMaxBodySize), DirectiveSupport.Implemented);
-        Add("client_body_buffer_size", Hsl, Take1, Slots.Size(S.ClientBodyBufferSize), DirectiveSupport.Accepted);
+        Add("client_body_buffer_size", Hsl, Take1, Slots.Size(S.ClientBodyBufferSize), DirectiveSupport.Implemented);
         Add("client_body_timeout", Hsl, Take1, Slots.Msec(S.ClientBodyTimeout), DirectiveSupport.Implemented);
-        Add("client_body_temp_path", Hsl, Take1234, Slots.Path(S.ClientBodyTempPath), DirectiveSupport.Accepted);
+        Add("client_body_temp_path", Hsl, Take1234, Slots.Path(S.ClientBodyTempPath), DirectiveSupport.Implemented);
         Add("client_body_in_file_only", Hsl, Take1, Slots.Enum(S.ClientBodyInFileOnly, Words("off", "on", "clean")));
         Add("client_body_in_single_buffer", Hsl, DirectiveArity.Flag, Slots.Flag(S.ClientBodyInSingleBuffer));
         Add("sendfile", Hsl | LocationIf, DirectiveArity.Flag, Slots.Flag(S.Sendfile), DirectiveSupport.Accepted);
@@ -76,9 +76,9 @@ internal static class HttpCoreDirectives
         Add("satisfy", Hsl, Take1, Slots.Enum(S.Satisfy, Words("all", "any")), DirectiveSupport.Accepted);
         Add("auth_delay", Hsl, Take1, Slots.Msec(S.AuthDelay));
         Add("internal", DirectiveContext.Location, NoArgs, Internal, DirectiveSupport.Implemented);
-        Add("lingering_close", Hsl, Take1, Slots.Enum(S.LingeringClose, Words("off", "on", "always")), DirectiveSupport.Accepted);
-        Add("lingering_time", Hsl, Take1, Slots.Msec(S.LingeringTime), DirectiveSupport.Accepted);
-        Add("lingering_timeout", Hsl, Take1, Slots.Msec(S.LingeringTimeout), DirectiveSupport.Accepted);
+        Add("lingering_close", Hsl, Take1, Slots.Enum(S.LingeringClose, Words("off", "on", "always")), DirectiveSupport.Implemented);
+        Add("lingering_time", Hsl, Take1, Slots.Msec(S.LingeringTime), DirectiveSupport.Implemented);
+        Add("lingering_timeout", Hsl, Take1, Slots.Msec(S.LingeringTimeout), DirectiveSupport.Implemented);
         Add("reset_timedout_connection", Hsl, DirectiveArity.Flag, Slots.Flag(S.ResetTimedoutConnection), DirectiveSupport.Accepted);
         Add("absolute_redirect", Hsl, DirectiveArity.Flag, Slots.Flag(S.AbsoluteRedirect), DirectiveSupport.Implemented);
         Add("server_name_in_redirect", Hsl, DirectiveArity.Flag, Slots.Flag(S.ServerNameInRedirect), DirectiveSupport.Implemented);

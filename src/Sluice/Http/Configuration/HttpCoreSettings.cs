@@ -28,7 +28,7 @@ public static class HttpCoreSettings
     public static readonly Setting<long> ClientMaxBodySize = new("client_max_body_size", 1024 * 1024);
     public static readonly Setting<long> ClientBodyBufferSize = new("client_body_buffer_size", 16 * 1024);
     public static readonly Setting<TimeSpan> ClientBodyTimeout = new("client_body_timeout", TimeSpan.FromSeconds(60));
-    public static readonly Setting<string?> ClientBodyTempPath = new("client_body_temp_path", null);
+    public static readonly Setting<TempPathSpec?> ClientBodyTempPath = new("client_body_temp_path", null);
     public static readonly Setting<string> ClientBodyInFileOnly = new("client_body_in_file_only", "off");
     public static readonly Setting<bool> ClientBodyInSingleBuffer = new("client_body_in_single_buffer", false);
     public static readonly Setting<bool> Sendfile = new("sendfile", false);

@@ -39,4 +39,16 @@ public sealed class ConnectionState
 
     /// <summary>The Kestrel connection, for closing it on a header timeout.</summary>
     internal Microsoft.AspNetCore.Connections.ConnectionContext? Context;
+
+    /// <summary>The listening socket's key (which generation's socket runtime served this connection).</summary>
+    internal string? SocketKey;
+
+    /// <summary>The connection's input as Kestrel reads it: a header timeout cancels its pending read to see what arrived.</summary>
+    internal System.IO.Pipelines.PipeReader? Input;
+
+    /// <summary>1 once client_header_timeout fired and the read was cancelled, 2 once it was reported.</summary>
+    internal int HeaderTimedOut;
+
+    /// <summary>Reports a header timeout with the bytes of the head that arrived (set by <see cref="ClientHeaderTimeouts"/>).</summary>
+    internal Action<ConnectionState, byte[]>? OnHeaderTimedOut;
 }

@@ -30,7 +30,7 @@ public sealed class HttpListeners : IAsyncDisposable
     {
         _source = source;
         _counters = counters;
-        _headerTimeouts = new ClientHeaderTimeouts(TimeProvider.System, () => _source.Current?.ErrorLog);
+        _headerTimeouts = new ClientHeaderTimeouts(TimeProvider.System, source);
     }
 
     public IReadOnlyCollection<string> Keys => _servers.Keys;
@@ -224,7 +224,7 @@ public sealed class HttpListeners : IAsyncDisposable
                 var state = new ConnectionState(_counters.ConnectionOpened(), connection.LocalEndPoint, connection.RemoteEndPoint);
                 connection.Items[typeof(ConnectionState)] = state;
                 ReadingObserver.Attach(connection, state, _counters);
-                _headerTimeouts.Opened(state, connection, core.ClientHeaderTimeout);
+                _headerTimeouts.Opened(state, connection, socket.Key, core.ClientHeaderTimeout);
                 try
                 {
                     await next(connection).ConfigureAwait(false);

@@ -166,6 +166,12 @@ public static class HttpRuntimeBuilder
             SendTimeout = scope.Get(S.SendTimeout),
             TcpNodelay = scope.Get(S.TcpNodelay),
             ClientBodyTimeout = scope.Get(S.ClientBodyTimeout),
+            ClientBodyBufferSize = scope.Get(S.ClientBodyBufferSize),
+            ClientBodyTemp = Core.TempFileDirectory.From(scope.Get(S.ClientBodyTempPath), "client_body_temp", context.Compiler.Environment),
+            Lingering = new LingeringClose(
+                scope.Get(S.LingeringClose) switch { "off" => LingeringMode.Off, "always" => LingeringMode.Always, _ => LingeringMode.On },
+                scope.Get(S.LingeringTime),
+                scope.Get(S.LingeringTimeout)),
             ClientHeaderTimeout = scope.Get(S.ClientHeaderTimeout),
             LargeHeaderBuffers = scope.Get(S.LargeClientHeaderBuffers) ?? new Sluice.Configuration.Directives.BufferSpec(4, 8192),
             ErrorLog = scope.GetList(S.ErrorLogs) is { Count: > 0 } targets ? ErrorLogFor(context, targets) : context.ErrorLog,

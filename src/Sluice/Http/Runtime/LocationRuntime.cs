@@ -103,6 +103,15 @@ public sealed record CoreLocationSettings
 
     public required TimeSpan ClientBodyTimeout { get; init; }
 
+    /// <summary>client_body_buffer_size: a request body larger than this goes to a temp file, not memory.</summary>
+    public required long ClientBodyBufferSize { get; init; }
+
+    /// <summary>client_body_temp_path (default <c>client_body_temp</c> under the prefix).</summary>
+    public required Core.TempFileDirectory ClientBodyTemp { get; init; }
+
+    /// <summary>lingering_close, lingering_time, lingering_timeout.</summary>
+    public required LingeringClose Lingering { get; init; }
+
     /// <summary>client_header_timeout (a server setting, inherited by its locations).</summary>
     public required TimeSpan ClientHeaderTimeout { get; init; }
 
@@ -111,6 +120,21 @@ public sealed record CoreLocationSettings
 
     /// <summary>The location's error log (its own <c>error_log</c>, else its parents', else the main one).</summary>
     public required Logging.ErrorLog ErrorLog { get; init; }
+}
+
+/// <summary>
+/// nginx's lingering close: before a connection is closed after a response, what the client still sends is read
+/// and dropped for up to <paramref name="Time"/> (each read within <paramref name="Timeout"/>), so a client that
+/// is still sending its body gets the response rather than a reset.
+/// </summary>
+public sealed record LingeringClose(LingeringMode Mode, TimeSpan Time, TimeSpan Timeout);
+
+/// <summary>lingering_close: off, on (when the client may still be sending: a body not read to its end), always.</summary>
+public enum LingeringMode
+{
+    Off,
+    On,
+    Always,
 }
 
 /// <summary>A server block at runtime: its names, its locations, and its server-level location context.</summary>

@@ -77,6 +77,9 @@ public sealed class RequestContext
     /// <summary>The status sent (or to be logged); 0 until known.</summary>
     public int Status { get; set; }
 
+    /// <summary>What arrived of a request line that never ended (client_header_timeout): <c>$request</c> is that.</summary>
+    public string? IncompleteRequestLine { get; set; }
+
     public int InternalRedirects { get; set; }
 
     /// <summary>
@@ -194,6 +197,7 @@ public sealed class RequestContext
         Captures = null;
         CaptureNames = null;
         Status = 0;
+        IncompleteRequestLine = null;
         InternalRedirects = 0;
         ErrorStatus = 0;
         QuotedUri = rawTarget.Contains('%', StringComparison.Ordinal);

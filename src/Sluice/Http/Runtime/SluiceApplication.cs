@@ -92,13 +92,13 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         }
 
         // Only a request that has to wait (proxying, files) pays for an async frame here.
-        if (pending.IsCompletedSuccessfully)
+        if (!pending.IsCompletedSuccessfully)
         {
-            NoteHandlerEnd(context);
-            return Task.CompletedTask;
+            return AwaitAsync(context, pending);
         }
 
-        return AwaitAsync(context, pending);
+        NoteHandlerEnd(context);
+        return LingeringCloser.Needed(context) ? LingeringCloser.LingerAsync(context) : Task.CompletedTask;
     }
 
     private static async Task AwaitAsync(RequestContext context, ValueTask pending)
@@ -111,6 +111,11 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await FailAsync(context, e).ConfigureAwait(false);
+        }
+
+        if (LingeringCloser.Needed(context))
+        {
+            await LingeringCloser.LingerAsync(context).ConfigureAwait(false);
         }
     }
 

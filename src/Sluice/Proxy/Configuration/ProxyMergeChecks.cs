@@ -15,9 +15,6 @@ namespace Sluice.Proxy.Configuration;
 /// </summary>
 internal sealed class ProxyMergeChecks
 {
-    /// <summary>nginx's default <c>proxy_max_temp_file_size</c>.</summary>
-    private const long DefaultMaxTempFileSize = 1024L * 1024 * 1024;
-
     private readonly HttpConfState _http;
     private readonly ProxyConfState _proxy;
     private readonly SourceLocation _at;
@@ -93,7 +90,7 @@ internal sealed class ProxyMergeChecks
             throw Fail("\"proxy_temp_file_write_size\" must be equal to or greater than the maximum of the value of \"proxy_buffer_size\" and one of the \"proxy_buffers\"");
         }
 
-        var maxTemp = scope.Get(S.MaxTempFileSize) ?? DefaultMaxTempFileSize;
+        var maxTemp = scope.Get(S.MaxTempFileSize) ?? S.DefaultMaxTempFileSize;
         if (maxTemp != 0 && maxTemp < size)
         {
             throw Fail("\"proxy_max_temp_file_size\" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of \"proxy_buffer_size\" and one of the \"proxy_buffers\"");

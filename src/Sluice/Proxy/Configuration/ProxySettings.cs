@@ -10,6 +10,9 @@ namespace Sluice.Proxy.Configuration;
 /// </summary>
 public static class ProxySettings
 {
+    /// <summary>nginx's default <c>proxy_max_temp_file_size</c>.</summary>
+    public const long DefaultMaxTempFileSize = 1024L * 1024 * 1024;
+
     public static readonly Setting<ProxyPass?> Pass = new("proxy_pass", null);
     public static readonly Setting<ProxyRules<ProxyRewrite>?> Redirect = new("proxy_redirect", null);
     public static readonly Setting<ProxyRules<ProxyRewrite>?> CookieDomain = new("proxy_cookie_domain", null);
@@ -60,7 +63,7 @@ public static class ProxySettings
     public static readonly Setting<bool> CacheConvertHead = new("proxy_cache_convert_head", true);
     public static readonly Setting<bool> CacheBackgroundUpdate = new("proxy_cache_background_update", false);
 
-    public static readonly Setting<string?> TempPath = new("proxy_temp_path", null);
+    public static readonly Setting<TempPathSpec?> TempPath = new("proxy_temp_path", null);
     public static readonly Setting<long?> MaxTempFileSize = new("proxy_max_temp_file_size", null);
     public static readonly Setting<long?> TempFileWriteSize = new("proxy_temp_file_write_size", null);
     public static readonly Setting<int> NextUpstream = new("proxy_next_upstream", (int)(NextUpstreamConditions.Error | NextUpstreamConditions.Timeout));

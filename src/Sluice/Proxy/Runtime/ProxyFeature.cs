@@ -92,6 +92,8 @@ internal sealed class ProxyFeature : IHttpFeature
             NextUpstreamTries = location.Get(S.NextUpstreamTries),
             NextUpstreamTimeout = location.Get(S.NextUpstreamTimeout),
             Buffering = location.Get(S.Buffering),
+            Buffers = ResponseBuffers(location),
+            IgnoreAccelBuffering = (location.Get(S.IgnoreHeaders) & ProxyMasks.IgnoreHeaders["X-Accel-Buffering"]) != 0,
             RequestBuffering = location.Get(S.RequestBuffering),
             InterceptErrors = location.Get(S.InterceptErrors),
             IgnoreClientAbort = location.Get(S.IgnoreClientAbort),
@@ -108,6 +110,21 @@ internal sealed class ProxyFeature : IHttpFeature
 
         location.Handlers.Add(new ProxyHandler(proxy));
         location.Features[typeof(ProxyLocation)] = proxy;
+    }
+
+    /// <summary>The sizes nginx's merge derives when they are not set: busy buffers and temp file writes twice the larger buffer size.</summary>
+    private static ResponseBuffering ResponseBuffers(LocationBuildContext location)
+    {
+        var buffers = location.Get(S.Buffers) ?? new Sluice.Configuration.Directives.BufferSpec(8, 4096);
+        var size = Math.Max(location.Get(S.BufferSize), buffers.Size);
+        static int Bytes(long size) => (int)Math.Min(size, 1 << 30);
+        return new ResponseBuffering(
+            buffers.Count,
+            Bytes(buffers.Size),
+            Bytes(location.Get(S.BusyBuffersSize) ?? 2 * size),
+            location.Get(S.MaxTempFileSize) ?? S.DefaultMaxTempFileSize,
+            Bytes(location.Get(S.TempFileWriteSize) ?? 2 * size),
+            Core.TempFileDirectory.From(location.Get(S.TempPath), "proxy_temp", location.Http.Compiler.Environment));
     }
 
     private static ProxySetHeader[] Headers(LocationBuildContext location, out FrozenSet<string> names)

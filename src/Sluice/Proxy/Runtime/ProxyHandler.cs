@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Sluice.Core;
@@ -48,14 +47,14 @@ internal sealed class ProxyHandler : PhaseHandler
             var chunked = http.Request.ContentLength is null;
             if (_proxy.RequestBuffering || (chunked && !_proxy.Http11))
             {
-                var (buffered, failure) = await ReadBodyAsync(request, maxBody).ConfigureAwait(false);
-                if (buffered is null)
+                var (buffered, failure) = await RequestBodyBuffer.ReadAsync(request, maxBody).ConfigureAwait(false);
+                if (buffered is not { } read)
                 {
                     // A client that went away or stopped sending gets no answer (nginx logs 499 or 408 and closes).
                     return failure is 408 or 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(failure);
                 }
 
-                body = RequestBody.Buffered(buffered);
+                body = read;
             }
             else
             {
@@ -102,9 +101,14 @@ internal sealed class ProxyHandler : PhaseHandler
                 if (result.Done || result.IsFinal)
                 {
                     // The response went to the client, or the request ends here (client gone, body refused):
-                    // nothing counts against the peer (nginx frees it with state 0).
+                    // nothing counts against the peer (nginx frees it with state 0). A buffered response to a
+                    // slow client freed it already, when the upstream was done.
                     held = null;
-                    Release(balancer, selection, peer, attempt);
+                    if (!exchange.PeerFreed)
+                    {
+                        Release(balancer, selection, peer, attempt);
+                    }
+
                     return result.Done || result.Status == 499 ? PhaseOutcome.Done : PhaseOutcome.Finalize(result.Status);
                 }
 
@@ -117,7 +121,11 @@ internal sealed class ProxyHandler : PhaseHandler
                         // No other peer for this answer: it goes to the client, and the peer served (no failure).
                         await exchange.SendResponseAsync().ConfigureAwait(false);
                         held = null;
-                        Release(balancer, selection, peer, attempt);
+                        if (!exchange.PeerFreed)
+                        {
+                            Release(balancer, selection, peer, attempt);
+                        }
+
                         return PhaseOutcome.Done;
                     }
 
@@ -138,6 +146,9 @@ internal sealed class ProxyHandler : PhaseHandler
                     exchange.Log(LogLevel.Warn, "upstream server temporarily disabled");
                 }
 
+                // nginx's ngx_http_upstream_next frees the peer (and warns) before it logs a timeout.
+                exchange.LogTimeout();
+
                 exchange.Abandon();
                 if (http.RequestAborted.IsCancellationRequested)
                 {
@@ -157,9 +168,12 @@ internal sealed class ProxyHandler : PhaseHandler
             if (held is not null)
             {
                 // An exception ended the attempt: its connection is closed and the peer released as nginx's
-                // finalize releases it (state 0).
+                // finalize releases it (state 0) — unless a buffered response freed it when the upstream was done.
                 exchange.Abandon();
-                balancer.Free(selection, held, failed: false);
+                if (!exchange.PeerFreed)
+                {
+                    balancer.Free(selection, held, failed: false);
+                }
             }
         }
     }
@@ -236,53 +250,6 @@ internal sealed class ProxyHandler : PhaseHandler
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"));
 
-    /// <summary>
-    /// Reads the whole body (proxy_request_buffering on), each read within client_body_timeout. On failure the
-    /// body is null and the status says why: 413 over client_max_body_size, 400 for a malformed chunked body,
-    /// 408 when the client stopped sending (the connection is closed), 499 when it went away.
-    /// </summary>
-    private static async Task<(byte[]? Body, int Status)> ReadBodyAsync(RequestContext request, long maxBody)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16384);
-        var http = request.Http;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var limit = request.Location.Core.ClientBodyTimeout;
-        try
-        {
-            while (true)
-            {
-                timeout.CancelAfter(limit);
-                var read = await http.Request.Body.ReadAsync(chunk, timeout.Token).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return (buffer.ToArray(), 0);
-                }
-
-                buffer.Write(chunk, 0, read);
-                request.BodyBytesRead = buffer.Length;
-                if (maxBody > 0 && buffer.Length > maxBody)
-                {
-                    request.ErrorLog.Write(LogLevel.Error, $"client intended to send too large chunked body: {buffer.Length} bytes{RequestLimits.Context(request)}");
-                    return (null, 413);
-                }
-            }
-        }
-        catch (BadHttpRequestException e)
-        {
-            request.ErrorLog.Write(LogLevel.Info, $"client sent invalid chunked body{RequestLimits.Context(request)}");
-            return (null, e.StatusCode);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            return (null, ClientBodyFailed(request, timedOut: !http.RequestAborted.IsCancellationRequested && e is OperationCanceledException));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-    }
-
     /// <summary>The client stopped sending its body (408) or went away (499): logged as nginx does, and the connection closed.</summary>
     internal static int ClientBodyFailed(RequestContext request, bool timedOut)
     {
@@ -298,14 +265,20 @@ internal sealed class ProxyHandler : PhaseHandler
     private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string ProxyPort, string Uri, string Scheme, string? Error);
 }
 
-/// <summary>The request body as the attempts send it: none, read completely beforehand, or streamed from the client once.</summary>
-internal readonly record struct RequestBody(byte[]? Bytes, long StreamLength, bool IsStreamed)
+/// <summary>
+/// The request body as the attempts send it: none, read completely beforehand (in memory, or in a temp file of
+/// <see cref="FileLength"/> bytes), or streamed from the client once.
+/// </summary>
+internal readonly record struct RequestBody(byte[]? Bytes, long StreamLength, bool IsStreamed, Microsoft.Win32.SafeHandles.SafeFileHandle? File = null, long FileLength = 0)
 {
     public static RequestBody None => default;
 
-    public bool IsPresent => Bytes is not null || IsStreamed;
+    public bool IsPresent => Bytes is not null || IsStreamed || File is not null;
 
     public static RequestBody Buffered(byte[] bytes) => new(bytes, 0, false);
+
+    /// <summary>A body larger than client_body_buffer_size, read whole into a temp file.</summary>
+    public static RequestBody InFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length) => new(null, 0, false, file, length);
 
     /// <param name="length">The client's Content-Length; -1 for a chunked body (sent chunked with HTTP/1.1).</param>
     public static RequestBody Streamed(long length) => new(null, length, true);

@@ -51,6 +51,12 @@ public sealed record ProxyLocation
 
     public required bool Buffering { get; init; }
 
+    /// <summary>Memory and temp file limits of a buffered response.</summary>
+    public required ResponseBuffering Buffers { get; init; }
+
+    /// <summary><c>proxy_ignore_headers X-Accel-Buffering</c>: the upstream cannot switch buffering.</summary>
+    public required bool IgnoreAccelBuffering { get; init; }
+
     public required bool RequestBuffering { get; init; }
 
     public required bool InterceptErrors { get; init; }
@@ -64,6 +70,15 @@ public sealed record ProxyLocation
 
     public CompiledTemplate? Method { get; init; }
 }
+
+/// <summary>
+/// What a buffered response (proxy_buffering on) may hold while its client is slower than its upstream, with
+/// nginx's merged defaults: <paramref name="BufferCount"/> buffers of <paramref name="BufferSize"/> in memory
+/// (proxy_buffers), then a temp file of at most <paramref name="MaxTempFileSize"/> (0: none) written
+/// <paramref name="TempFileWriteSize"/> at a time; <paramref name="BusySize"/> is how much goes to the client
+/// between two flushes (proxy_busy_buffers_size).
+/// </summary>
+public sealed record ResponseBuffering(int BufferCount, int BufferSize, int BusySize, long MaxTempFileSize, int TempFileWriteSize, Core.TempFileDirectory TempDirectory);
 
 /// <summary>One header the proxy sets: its name, its value template, and whether it is the Host of <c>$proxy_host</c> (known per request without rendering).</summary>
 public sealed record ProxySetHeader(string Name, CompiledTemplate Value, bool IsProxyHost);

@@ -24,8 +24,12 @@ namespace Sluice.Proxy.Runtime;
 /// </summary>
 internal sealed class UpstreamExchange
 {
-    /// <summary>More than this unflushed with proxy_buffering on, and the client gets it now.</summary>
-    private const int FlushThreshold = 64 * 1024;
+    /// <summary>
+    /// How much of the body one read takes: within Kestrel's own buffer blocks (4 KiB, pooled, less a chunk's
+    /// framing), as a larger ask would rent (and often allocate) an array per read; nginx reads upstream bodies
+    /// into 4 KiB proxy_buffers too.
+    /// </summary>
+    private const int ReadSize = 4096 - 64;
 
     private RequestContext _request = null!;
     private ProxyLocation _proxy = null!;
@@ -45,7 +49,11 @@ internal sealed class UpstreamExchange
     private string _action = "connecting to upstream";
     private bool _bodySent;
     private string? _pendingError;
+    private bool _pendingTimeout;
     private bool _sendTimedOut;
+    private bool _freesPeer;
+    private ResponseSpool? _spool;
+    private Task? _clientPump;
     private readonly RequestHeadWriter _requestHead = new();
 
     /// <summary>
@@ -83,9 +91,18 @@ internal sealed class UpstreamExchange
         _action = "connecting to upstream";
         _bodySent = false;
         _pendingError = null;
+        _pendingTimeout = false;
         _sendTimedOut = false;
+        _freesPeer = false;
+        PeerFreed = false;
         return this;
     }
+
+    /// <summary>
+    /// The peer was freed (balancer and metrics told) when its buffered response was read, before a slow client
+    /// had it all: the caller must not free it again.
+    /// </summary>
+    public bool PeerFreed { get; private set; }
 
     private HttpContext Http => _request.Http;
 
@@ -171,6 +188,7 @@ internal sealed class UpstreamExchange
             return new AttemptResult(false, condition, head.Status, RequestSent: true, HasResponse: true);
         }
 
+        _freesPeer = true;
         await SendResponseAsync().ConfigureAwait(false);
         return new AttemptResult(true, NextUpstreamConditions.None, head.Status, RequestSent: true, HasResponse: false);
     }
@@ -195,12 +213,32 @@ internal sealed class UpstreamExchange
 
     private void Fail(string message) => _pendingError = message;
 
+    /// <summary>
+    /// A timeout is logged after the peer is freed (<see cref="LogTimeout"/>): nginx's ngx_http_upstream_next
+    /// frees the peer — "upstream server temporarily disabled" — before it logs "upstream timed out".
+    /// </summary>
+    private void TimedOut()
+    {
+        _pendingError = null;
+        _pendingTimeout = true;
+    }
+
     private void LogPending()
     {
         if (_pendingError is { } message)
         {
             Log(LogLevel.Error, message);
             _pendingError = null;
+        }
+    }
+
+    /// <summary>Logs the attempt's timeout, if it timed out; the caller has freed the peer first.</summary>
+    public void LogTimeout()
+    {
+        if (_pendingTimeout)
+        {
+            _pendingTimeout = false;
+            Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
         }
     }
 
@@ -222,7 +260,7 @@ internal sealed class UpstreamExchange
         }
         catch (TimeoutException)
         {
-            Log(LogLevel.Error, "upstream timed out (110: Connection timed out)");
+            TimedOut();
             return Failed(NextUpstreamConditions.Timeout, 504, sent: false);
         }
         catch (SocketException e)
@@ -257,6 +295,10 @@ internal sealed class UpstreamExchange
             {
                 await connection.SendAsync(large, _proxy.SendTimeout).ConfigureAwait(false);
                 _attempt.BytesSent += large.Length;
+            }
+            else if (_body.File is { } file)
+            {
+                await SendFileBodyAsync(connection, file, _body.FileLength).ConfigureAwait(false);
             }
 
             if (_body.IsStreamed)
@@ -315,7 +357,12 @@ internal sealed class UpstreamExchange
                 connection.Start = 0;
             }
 
-            if (connection.End == connection.BufferSize)
+            if (head.CannotBeHead(connection.Buffer.AsSpan(0, connection.End)))
+            {
+                Fail("upstream sent no valid HTTP/1.0 header");
+                failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
+            }
+            else if (connection.End == connection.BufferSize)
             {
                 Fail("upstream sent too big header");
                 failure = Failed(NextUpstreamConditions.InvalidHeader, 502, sent: true);
@@ -344,6 +391,10 @@ internal sealed class UpstreamExchange
         if (_body.Bytes is { } bytes)
         {
             head.Header("Content-Length", bytes.Length);
+        }
+        else if (_body.File is not null)
+        {
+            head.Header("Content-Length", _body.FileLength);
         }
         else if (_body.IsStreamed)
         {
@@ -378,6 +429,31 @@ internal sealed class UpstreamExchange
         {
             // A small body goes in the same write as the head.
             head.Append(small);
+        }
+    }
+
+    /// <summary>A body buffered to a temp file (larger than client_body_buffer_size), sent from it a buffer at a time.</summary>
+    private async ValueTask SendFileBodyAsync(UpstreamConnection connection, Microsoft.Win32.SafeHandles.SafeFileHandle file, long length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            for (long offset = 0; offset < length;)
+            {
+                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - offset)), offset).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException("the request body's temp file is shorter than the body");
+                }
+
+                await connection.SendAsync(buffer.AsMemory(0, read), _proxy.SendTimeout).ConfigureAwait(false);
+                _attempt.BytesSent += read;
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -484,15 +560,15 @@ internal sealed class UpstreamExchange
             http.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = head.Reason;
         }
 
-        var flushEachRead = !_proxy.Buffering;
+        var buffering = _proxy.Buffering;
         var headers = head.Headers;
         for (var i = 0; i < headers.Count; i++)
         {
             var (name, value) = headers[i];
-            if (name.Equals("X-Accel-Buffering", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("X-Accel-Buffering", StringComparison.OrdinalIgnoreCase) && !_proxy.IgnoreAccelBuffering)
             {
-                // nginx honours the upstream's own switch unless proxy_ignore_headers says otherwise.
-                flushEachRead = value.Equals("no", StringComparison.OrdinalIgnoreCase) || (!value.Equals("yes", StringComparison.OrdinalIgnoreCase) && flushEachRead);
+                // nginx lets the upstream switch buffering for its response, unless proxy_ignore_headers says otherwise.
+                buffering = value.Equals("yes", StringComparison.OrdinalIgnoreCase) || (!value.Equals("no", StringComparison.OrdinalIgnoreCase) && buffering);
             }
 
             CopyHeader(response, name, value);
@@ -513,14 +589,28 @@ internal sealed class UpstreamExchange
             if (noBody)
             {
                 complete = true;
-                Release(Reusable(head));
+                UpstreamDone(true, 0, head);
                 await response.StartAsync(Aborted).ConfigureAwait(false);
                 return;
             }
 
             // nginx counts the chunked framing in $body_bytes_sent; Kestrel sends what is flushed at once as one chunk.
             var chunkedToClient = response.ContentLength is null && http.Request.Protocol == "HTTP/1.1";
-            (complete, length) = await CopyBodyAsync(connection, head, response.BodyWriter, flushEachRead, chunkedToClient).ConfigureAwait(false);
+            (complete, length) = buffering
+                ? await BufferBodyAsync(connection, head, response.BodyWriter, chunkedToClient).ConfigureAwait(false)
+                : await StreamBodyAsync(connection, head, response.BodyWriter, chunkedToClient).ConfigureAwait(false);
+            if (_clientPump is { } pump)
+            {
+                // A slow client of a buffered response: the upstream's part is over (let go if it failed), while
+                // the client still reads what waits in memory or in the temp file.
+                if (_connection is not null)
+                {
+                    UpstreamDone(complete, length, head);
+                }
+
+                await pump.ConfigureAwait(false);
+            }
+
             if (complete && chunkedToClient)
             {
                 request.BodyBytesSent += 5;
@@ -538,35 +628,45 @@ internal sealed class UpstreamExchange
         }
         finally
         {
-            _attempt.ResponseLength = length;
-            _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
-            Release(complete && Reusable(head));
+            await EndClientPumpAsync().ConfigureAwait(false);
+            if (_connection is not null)
+            {
+                UpstreamDone(complete, length, head);
+            }
         }
     }
 
     /// <summary>
-    /// Whether the connection can serve another request once this response is read: the request went whole,
-    /// the upstream keeps the connection, nothing unread is left, and none of its operations was cancelled.
-    /// The connection goes back as soon as the upstream is done, before the client has the last bytes (as
-    /// nginx frees the upstream when it is done): a request the client sends on seeing the answer finds it.
+    /// The upstream's response is over (completely or not): its times are taken and its connection cached or
+    /// closed — as soon as the upstream is done, before the client has the last bytes (nginx frees the upstream
+    /// when it is done), so a request the client sends on seeing the answer finds the connection cached.
     /// </summary>
-    private bool Reusable(ResponseHead head) =>
-        _connection is { } connection && _bodySent && !head.ConnectionClose && connection.Buffered == 0 && connection.Cancelled == CancelReason.None;
+    private void UpstreamDone(bool complete, long length, ResponseHead head)
+    {
+        var connection = _connection!;
+        _attempt.ResponseLength = length;
+        _attempt.ResponseTime = Stopwatch.GetElapsedTime(_started);
+        var reuse = complete && _bodySent && !head.ConnectionClose && connection.Buffered == 0 && connection.Cancelled == CancelReason.None;
+        Release(reuse);
+        if (_clientPump is not null && _freesPeer)
+        {
+            // The peer is free too (least_conn, max_conns): nginx frees it when the upstream is done.
+            _upstream.Balancer.Free(_request.Upstream!.Selection!, _peer, failed: false);
+            _peer.Metrics?.Record(_attempt.Status, false, _attempt.HeaderTime, _attempt.ResponseTime);
+            PeerFreed = true;
+        }
+    }
 
-    /// <summary>The body, as its framing says (Content-Length, chunked, or until the upstream closes); returns whether it was complete and its raw length.</summary>
+    /// <summary>The body with proxy_buffering off: each read goes to the client at once (SSE events as they are written).</summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(bool Complete, long Length)> CopyBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool flushEachRead, bool chunkedToClient)
+    private async ValueTask<(bool Complete, long Length)> StreamBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool chunkedToClient)
     {
         var decoder = head.Chunked ? new ChunkedDecoder() : null;
         var remaining = head.Chunked ? -1 : head.ContentLength;
-        // Within Kestrel's own buffer blocks (4 KiB, pooled, less a chunk's framing): a larger ask would rent
-        // (and often allocate) an array per read; nginx reads upstream bodies into 4 KiB proxy_buffers too.
-        const int readSize = 4096 - 64;
         long raw = 0;
-        long unflushed = 0;
         while (true)
         {
-            if (flushEachRead && connection.Buffered == 0)
+            if (connection.Buffered == 0)
             {
                 connection.ReleaseBuffer();
                 // A stream (SSE) may wait minutes for its next event: wait for it without holding a buffer,
@@ -582,14 +682,13 @@ internal sealed class UpstreamExchange
                 }
             }
 
-            var memory = writer.GetMemory(readSize);
+            var memory = writer.GetMemory(ReadSize);
             if (remaining >= 0 && memory.Length > remaining)
             {
                 memory = memory[..(int)remaining];
             }
 
             int read;
-            var drained = false;
             if (connection.Buffered > 0)
             {
                 read = connection.TakeBuffered(memory.Span);
@@ -606,18 +705,15 @@ internal sealed class UpstreamExchange
                     return (false, raw);
                 }
 
-                drained = read < memory.Length;
                 if (read == 0)
                 {
                     if (remaining < 0 && decoder is null)
                     {
                         // No length, no chunks: the body ends where the upstream closes.
-                        await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
                         return (true, raw);
                     }
 
                     Log(LogLevel.Error, "upstream prematurely closed connection");
-                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
                     Http.Abort();
                     return (false, raw);
                 }
@@ -633,16 +729,9 @@ internal sealed class UpstreamExchange
                 if (data < 0)
                 {
                     Log(LogLevel.Error, "upstream sent invalid chunked response");
-                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
                     Http.Abort();
                     return (false, raw);
                 }
-            }
-
-            if (data > 0)
-            {
-                writer.Advance(data);
-                unflushed += data;
             }
 
             if (remaining > 0)
@@ -653,26 +742,313 @@ internal sealed class UpstreamExchange
             var complete = remaining == 0 || decoder is { Done: true };
             if (complete)
             {
-                if (decoder is { Excess: > 0 })
-                {
-                    // Bytes after the last chunk: the connection is in an unknown state, do not reuse it.
-                    connection.Cancel(CancelReason.Timeout);
-                }
-
-                // The upstream is done: its connection is not touched again here.
-                Release(Reusable(head));
+                // The upstream is done: it is let go before the client has the last bytes, as nginx lets it go.
+                DropIfExcess(connection, decoder);
+                UpstreamDone(true, raw, head);
             }
 
-            if (complete || flushEachRead || drained || unflushed >= FlushThreshold)
+            if (data > 0)
             {
-                await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
-                unflushed = 0;
+                writer.Advance(data);
+                await FlushAsync(writer, data, chunkedToClient).ConfigureAwait(false);
             }
 
             if (complete)
             {
                 return (true, raw);
             }
+        }
+    }
+
+    /// <summary>
+    /// The body with proxy_buffering on, as nginx's event pipe sends it: in whole buffers — first what the head
+    /// left of its proxy_buffer_size buffer, then proxy_buffers' — each sent when full or when the body ends, so
+    /// bytes that trickle in are gathered, not sent a write at a time. While the client takes each buffer as it
+    /// comes, buffers go straight into the client's response; once the client is slower than the upstream
+    /// (a flush has to wait), the rest goes through a <see cref="ResponseSpool"/> to a pump of its own, and the
+    /// upstream is read — and let go — at its own pace.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(bool Complete, long Length)> BufferBodyAsync(UpstreamConnection connection, ResponseHead head, PipeWriter writer, bool chunkedToClient)
+    {
+        var decoder = head.Chunked ? new ChunkedDecoder() : null;
+        var remaining = head.Chunked ? -1 : head.ContentLength;
+        var bufferSize = _proxy.Buffers.BufferSize;
+        var batch = (long)bufferSize * _proxy.Buffers.BufferCount;
+        var space = Math.Max(1, connection.BufferSize - connection.Start);
+        long raw = 0;
+        long unflushed = 0;
+
+        // Once spooled: the buffer being filled, and how many body bytes it holds.
+        byte[]? buffer = null;
+        var held = 0;
+        try
+        {
+            while (true)
+            {
+                var spool = _spool;
+                var memory = spool is null ? writer.GetMemory(ReadSize) : (buffer ??= spool.RentBuffer()).AsMemory(held, bufferSize - held);
+                var limit = remaining >= 0 ? Math.Min(space, remaining) : space;
+                if (memory.Length > limit)
+                {
+                    memory = memory[..(int)limit];
+                }
+
+                int read;
+                var ended = false;
+                if (connection.Buffered > 0)
+                {
+                    read = connection.TakeBuffered(memory.Span);
+                }
+                else
+                {
+                    if (spool is { HasGathered: true } && connection.Socket.Available == 0)
+                    {
+                        // Nothing more from the upstream for now: what waits for the temp file is written, not held.
+                        await spool.WriteGatheredAsync().ConfigureAwait(false);
+                    }
+
+                    try
+                    {
+                        read = await connection.ReceiveAsync(memory, _proxy.ReadTimeout).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or SocketException && connection.Reason != CancelReason.Client)
+                    {
+                        // nginx's event pipe reads a buffered body with readv(2).
+                        Log(LogLevel.Error, e is SocketException socket
+                            ? $"readv() failed ({socket.NativeErrorCode}: {Hosting.UnixProcess.StrError(socket.NativeErrorCode)})"
+                            : "upstream timed out (110: Connection timed out)");
+                        break;
+                    }
+
+                    if (read == 0)
+                    {
+                        if (remaining >= 0 || decoder is not null)
+                        {
+                            Log(LogLevel.Error, "upstream prematurely closed connection");
+                            break;
+                        }
+
+                        // No length, no chunks: the body ends where the upstream closes.
+                        ended = true;
+                    }
+
+                    _attempt.BytesReceived += read;
+                }
+
+                raw += read;
+                space -= read;
+                var data = read;
+                if (decoder is not null && read > 0)
+                {
+                    data = decoder.Decode(memory.Span[..read]);
+                    if (data < 0)
+                    {
+                        Log(LogLevel.Error, "upstream sent invalid chunked response");
+                        break;
+                    }
+                }
+
+                if (spool is null)
+                {
+                    writer.Advance(data);
+                    unflushed += data;
+                }
+                else
+                {
+                    held += data;
+                }
+
+                if (remaining > 0)
+                {
+                    remaining -= read;
+                }
+
+                var complete = ended || remaining == 0 || decoder is { Done: true };
+                if (complete)
+                {
+                    // The upstream is done: it is let go before the client has the last bytes, as nginx lets it go.
+                    DropIfExcess(connection, decoder);
+                    UpstreamDone(true, raw, head);
+                }
+
+                if (space == 0 || complete)
+                {
+                    // A full buffer (or the last) goes on to the client — with the full buffers after it when the
+                    // upstream has more ready now, up to all of proxy_buffers, as nginx writes what it read.
+                    space = bufferSize;
+                    if (spool is null)
+                    {
+                        if (!complete && unflushed < batch && (connection.Buffered > 0 || connection.Socket.Available > 0))
+                        {
+                            continue;
+                        }
+
+                        var pending = BeginFlush(writer, unflushed, chunkedToClient);
+                        unflushed = 0;
+                        if (pending.IsCompleted || complete)
+                        {
+                            await EndFlushAsync(pending).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            _spool = new ResponseSpool(_proxy.Buffers, Log);
+                            _clientPump = PumpAsync(_spool, pending, writer, chunkedToClient);
+                        }
+                    }
+                    else if (held > 0)
+                    {
+                        var full = buffer!;
+                        buffer = null;
+                        await spool.AddAsync(full, held).ConfigureAwait(false);
+                        held = 0;
+                    }
+                }
+
+                if (complete)
+                {
+                    if (_spool is { } done)
+                    {
+                        await done.CompleteAsync(failed: false).ConfigureAwait(false);
+                    }
+
+                    return (true, raw);
+                }
+            }
+
+            // The upstream failed after the head went out (logged above): the client gets what came, then its
+            // connection is closed, as nginx closes it.
+            if (_spool is { } cut)
+            {
+                if (held > 0)
+                {
+                    var last = buffer!;
+                    buffer = null;
+                    await cut.AddAsync(last, held).ConfigureAwait(false);
+                }
+
+                await cut.CompleteAsync(failed: true).ConfigureAwait(false);
+            }
+            else
+            {
+                await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                Http.Abort();
+            }
+
+            return (false, raw);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends a slow client what the <see cref="ResponseSpool"/> holds, in order, flushing every
+    /// proxy_busy_buffers_size (send_timeout between two writes); ends with the spool, and closes the client's
+    /// connection after what came when the upstream's response was cut short.
+    /// </summary>
+    private async Task PumpAsync(ResponseSpool spool, ValueTask<FlushResult> pending, PipeWriter writer, bool chunkedToClient)
+    {
+        try
+        {
+            await EndFlushAsync(pending).ConfigureAwait(false);
+            long unflushed = 0;
+            while (true)
+            {
+                var next = spool.TakeAsync();
+                if (!next.IsCompleted && unflushed > 0)
+                {
+                    // Nothing more is ready: what was written goes out before waiting.
+                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                    unflushed = 0;
+                }
+
+                var piece = await next.ConfigureAwait(false);
+                if (piece.IsEnd)
+                {
+                    break;
+                }
+
+                if (piece.Buffer is { } memoryPiece)
+                {
+                    writer.Write(memoryPiece.AsSpan(0, piece.Length));
+                    spool.Return(memoryPiece);
+                }
+                else
+                {
+                    for (var done = 0; done < piece.Length;)
+                    {
+                        var into = writer.GetMemory(ReadSize);
+                        var read = await spool.ReadAsync(into[..Math.Min(into.Length, piece.Length - done)], piece.Offset + done).ConfigureAwait(false);
+                        if (read == 0)
+                        {
+                            throw new IOException("the temp file is shorter than what was written to it");
+                        }
+
+                        writer.Advance(read);
+                        done += read;
+                    }
+                }
+
+                unflushed += piece.Length;
+                if (unflushed >= _proxy.Buffers.BusySize)
+                {
+                    await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+                    unflushed = 0;
+                }
+            }
+
+            await FlushAsync(writer, unflushed, chunkedToClient).ConfigureAwait(false);
+            if (spool.UpstreamFailed)
+            {
+                Http.Abort();
+            }
+        }
+        catch (Exception e)
+        {
+            spool.ClientGone(e);
+            throw;
+        }
+    }
+
+    /// <summary>Waits for a client pump still running (the upstream side ended early: it is told so) and frees the spool.</summary>
+    private async ValueTask EndClientPumpAsync()
+    {
+        if (_clientPump is not { } pump)
+        {
+            return;
+        }
+
+        var spool = _spool!;
+        if (!pump.IsCompleted)
+        {
+            await spool.CompleteAsync(failed: true).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await pump.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // Logged where it was caught first (the client's 499), or the client is gone anyway.
+        }
+
+        spool.Close();
+        _clientPump = null;
+        _spool = null;
+    }
+
+    /// <summary>Bytes after the last chunk: the connection is in an unknown state, it is not reused.</summary>
+    private static void DropIfExcess(UpstreamConnection connection, ChunkedDecoder? decoder)
+    {
+        if (decoder is { Excess: > 0 })
+        {
+            connection.Cancel(CancelReason.Timeout);
         }
     }
 
@@ -685,15 +1061,32 @@ internal sealed class UpstreamExchange
         Http.Abort();
     }
 
-    private async ValueTask FlushAsync(PipeWriter writer, long unflushed, bool chunkedToClient)
+    /// <summary>Sends what was written since the last flush; send_timeout if the client does not take it.</summary>
+    private ValueTask FlushAsync(PipeWriter writer, long unflushed, bool chunkedToClient)
     {
         if (unflushed == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
+        }
+
+        var pending = BeginFlush(writer, unflushed, chunkedToClient);
+        return pending.IsCompleted ? CheckFlushed(pending.Result) : EndFlushAsync(pending);
+    }
+
+    /// <summary>Starts sending what was written (counted in $body_bytes_sent); nothing when nothing was.</summary>
+    private ValueTask<FlushResult> BeginFlush(PipeWriter writer, long unflushed, bool chunkedToClient)
+    {
+        if (unflushed == 0)
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
         }
 
         _request.BodyBytesSent += unflushed + (chunkedToClient ? ChunkOverhead(unflushed) : 0);
-        var pending = writer.FlushAsync(Aborted);
+        return writer.FlushAsync(Aborted);
+    }
+
+    private async ValueTask EndFlushAsync(ValueTask<FlushResult> pending)
+    {
         FlushResult result;
         if (pending.IsCompleted)
         {
@@ -712,11 +1105,11 @@ internal sealed class UpstreamExchange
             }
         }
 
-        if (result.IsCanceled || result.IsCompleted)
-        {
-            throw new OperationCanceledException(Aborted);
-        }
+        await CheckFlushed(result).ConfigureAwait(false);
     }
+
+    private ValueTask CheckFlushed(FlushResult result) =>
+        result.IsCanceled || result.IsCompleted ? ValueTask.FromException(new OperationCanceledException(Aborted)) : ValueTask.CompletedTask;
 
     private void SendTimedOut()
     {
@@ -893,7 +1286,7 @@ internal sealed class UpstreamExchange
                 return ClientClosed();
             }
 
-            Fail("upstream timed out (110: Connection timed out)");
+            TimedOut();
             return Failed(NextUpstreamConditions.Timeout, 504, sent: true);
         }
 

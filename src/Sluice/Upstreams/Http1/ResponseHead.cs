@@ -202,24 +202,42 @@ public sealed class ResponseHead
     }
 
     /// <summary>
-    /// One header line, as leniently as nginx reads an upstream's: a line without ':' is a name with an empty
-    /// value, a second status line is ignored, only NUL is refused. Chunked framing wins over Content-Length,
-    /// the last Content-Length counts, and an unparsable one means "read until close".
+    /// Whether what arrived so far of a head (not all of it yet) can no longer be one: its first line, or the
+    /// start of it, is not a status line. nginx refuses such an answer as soon as it sees it, without waiting
+    /// for a head that will never come.
+    /// </summary>
+    public bool CannotBeHead(ReadOnlySpan<byte> data)
+    {
+        var lineEnd = data.IndexOf((byte)'\n');
+        if (lineEnd >= 0)
+        {
+            return !ParseStatusLine(TrimCr(data[..lineEnd]));
+        }
+
+        var start = Math.Min(data.Length, 5);
+        return !data[..start].SequenceEqual("HTTP/"u8[..start]);
+    }
+
+    /// <summary>
+    /// One header line, as nginx 1.22 reads an upstream's (<c>ngx_http_parse_header_line</c>): a line without
+    /// ':' is a name with an empty value, a second status line is ignored; a name that starts with ':' or has a
+    /// space, control character or DEL in it is refused, and so is a NUL or a lone CR anywhere. Chunked framing
+    /// wins over Content-Length, the last Content-Length counts, and an unparsable one means "read until close".
     /// </summary>
     private bool ParseField(ReadOnlySpan<byte> line)
     {
-        var nul = line.IndexOf((byte)0);
-        if (nul >= 0)
+        if (line.StartsWith("HTTP/"u8))
         {
-            Error = $"invalid header: \"{Encoding.Latin1.GetString(line[..nul])}\\x00...\"";
-            return false;
+            return true;
         }
 
         var colon = line.IndexOf((byte)':');
         var nameBytes = colon < 0 ? line : line[..colon];
-        if (nameBytes.Length == 4 + 1 + 3 && nameBytes.StartsWith("HTTP/"u8))
+        if (InvalidAt(line, nameBytes.Length) is var invalid and >= 0)
         {
-            return true;
+            // nginx prints the line up to the offending byte, that byte in hex, and "...".
+            Error = $"invalid header: \"{Encoding.Latin1.GetString(line[..invalid])}\\x{line[invalid]:x2}...\"";
+            return false;
         }
 
         var valueBytes = colon < 0 ? default : line[(colon + 1)..].Trim(" \t"u8);
@@ -251,6 +269,26 @@ public sealed class ResponseHead
 
         _headers.Add(new(name, value));
         return true;
+    }
+
+    /// <summary>Where nginx's header parser would stop on this line (-1: nowhere), the name being its first <paramref name="nameLength"/> bytes.</summary>
+    private static int InvalidAt(ReadOnlySpan<byte> line, int nameLength)
+    {
+        if (nameLength == 0 && line.Length > 0)
+        {
+            return 0;
+        }
+
+        for (var i = 0; i < nameLength; i++)
+        {
+            if (line[i] <= 0x20 || line[i] == 0x7F)
+            {
+                return i;
+            }
+        }
+
+        var rest = line[nameLength..].IndexOfAny((byte)0, (byte)'\r');
+        return rest < 0 ? -1 : nameLength + rest;
     }
 
     private static string Latin1(ReadOnlySpan<byte> bytes) => bytes.IsEmpty ? "" : Encoding.Latin1.GetString(bytes);

@@ -113,22 +113,58 @@ public sealed class UpstreamConnection : IDisposable
         }
     }
 
-    /// <summary>Sends all of <paramref name="data"/>, each write within <paramref name="timeout"/> (proxy_send_timeout).</summary>
+    /// <summary>
+    /// Sends all of <paramref name="data"/>, each write within <paramref name="timeout"/> (proxy_send_timeout).
+    /// The timer runs only while a write waits: time spent afterwards (reading the client's next body bytes)
+    /// is not the upstream's.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data, TimeSpan timeout)
     {
-        while (!data.IsEmpty)
+        try
         {
-            Arm(timeout);
-            var sent = await Socket.SendAsync(data, SocketFlags.None, _cancel.Token).ConfigureAwait(false);
-            data = data[sent..];
+            while (!data.IsEmpty)
+            {
+                Arm(timeout);
+                var sent = await Socket.SendAsync(data, SocketFlags.None, _cancel.Token).ConfigureAwait(false);
+                data = data[sent..];
+            }
+        }
+        finally
+        {
+            StopTimer();
         }
     }
 
-    /// <summary>One read within <paramref name="timeout"/> (proxy_read_timeout is the time between two reads); 0 at end of stream.</summary>
+    /// <summary>
+    /// One read within <paramref name="timeout"/> (proxy_read_timeout is the time between two reads); 0 at end
+    /// of stream. The timer stops when the read completes, as nginx deletes its read timer: the time the
+    /// bytes then spend waiting for a slow client is not the upstream's.
+    /// </summary>
     public ValueTask<int> ReceiveAsync(Memory<byte> destination, TimeSpan timeout)
     {
         Arm(timeout);
-        return Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
+        var pending = Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
+        if (pending.IsCompleted)
+        {
+            StopTimer();
+            return pending;
+        }
+
+        return StopTimerWhenReceivedAsync(pending);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> StopTimerWhenReceivedAsync(ValueTask<int> pending)
+    {
+        try
+        {
+            return await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            StopTimer();
+        }
     }
 
     /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
