@@ -159,13 +159,21 @@ public sealed class UpstreamConnection : IDisposable
     {
         try
         {
-            return await pending.ConfigureAwait(false);
+            var received = await pending.ConfigureAwait(false);
+
+            // A read that had to wait completes on the thread of the event loop this socket belongs to (socket
+            // completions run inline): the connection's home, see KeepaliveCache.Take.
+            HomeThread = Environment.CurrentManagedThreadId;
+            return received;
         }
         finally
         {
             StopTimer();
         }
     }
+
+    /// <summary>The managed thread this connection's socket events run on, once a read has waited; 0 before.</summary>
+    public int HomeThread { get; internal set; }
 
     /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
     public void StopTimer() => Volatile.Write(ref _deadline, long.MaxValue);

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using Sluice.Upstreams.Configuration;
+using Sluice.Upstreams.Http1;
+
+namespace Sluice.Tests.Upstreams;
+
+/// <summary>
+/// Which cached connection a request gets: the newest to its peer, preferring one whose socket events run on the
+/// request's own thread (real loopback connections to a listener that accepts and keeps them).
+/// </summary>
+public sealed class KeepaliveCacheTests : IDisposable
+{
+    private static readonly UpstreamKeepalive Settings = new(MaxCached: 8, Time: TimeSpan.FromHours(1), Timeout: TimeSpan.FromMinutes(1), Requests: 1000);
+
+    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly List<Socket> _accepted = [];
+
+    private EndPoint Peer => _listener.LocalEndPoint!;
+
+    public KeepaliveCacheTests()
+    {
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(16);
+    }
+
+    public void Dispose()
+    {
+        foreach (var socket in _accepted)
+        {
+            socket.Dispose();
+        }
+
+        _listener.Dispose();
+    }
+
+    [Fact]
+    public async Task Prefers_a_connection_of_the_requests_thread_over_a_newer_one()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var mine = await ConnectAsync();
+        var newer = await ConnectAsync();
+
+        // From here on no await: the thread that takes is the thread named here.
+        var here = Environment.CurrentManagedThreadId;
+        mine.HomeThread = here;
+        newer.HomeThread = here + 1;
+        cache.Return(mine);
+        cache.Return(newer);
+
+        Assert.Same(mine, cache.Take(Peer));
+        Assert.Same(newer, cache.Take(Peer));
+        Assert.Null(cache.Take(Peer));
+    }
+
+    [Fact]
+    public async Task Without_one_of_the_requests_thread_the_newest_is_taken()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var older = await ConnectAsync();
+        var newest = await ConnectAsync();
+        older.HomeThread = Environment.CurrentManagedThreadId + 1;
+        cache.Return(older);
+        cache.Return(newest);
+
+        Assert.Same(newest, cache.Take(Peer));
+        Assert.Same(older, cache.Take(Peer));
+    }
+
+    [Fact]
+    public async Task A_connection_the_peer_closed_while_idle_is_never_handed_out()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var closed = await ConnectAsync();
+        var open = await ConnectAsync();
+        _accepted[0].Close();
+        await Task.Delay(50);
+        closed.HomeThread = Environment.CurrentManagedThreadId;
+        cache.Return(open);
+        cache.Return(closed);
+
+        Assert.Same(open, cache.Take(Peer));
+        Assert.Null(cache.Take(Peer));
+    }
+
+    private async Task<UpstreamConnection> ConnectAsync()
+    {
+        var accept = _listener.AcceptAsync();
+        var connection = await UpstreamConnection.ConnectAsync(Peer, 4096, TimeSpan.FromSeconds(5), CancellationToken.None);
+        _accepted.Add(await accept);
+        connection.Requests = 1;
+        return connection;
+    }
+}
