@@ -72,8 +72,6 @@ public sealed class RequestContext
 
     public long StartTimestamp { get; private set; }
 
-    public DateTimeOffset StartTime { get; private set; }
-
     /// <summary>The status sent (or to be logged); 0 until known.</summary>
     public int Status { get; set; }
 
@@ -190,7 +188,6 @@ public sealed class RequestContext
         Connection = connection;
         RawTarget = rawTarget;
         StartTimestamp = Stopwatch.GetTimestamp();
-        StartTime = runtime.Time.GetUtcNow();
         Uri = "/";
         Args = null;
         HostHeader = null;

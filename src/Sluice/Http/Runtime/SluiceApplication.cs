@@ -125,7 +125,19 @@ public sealed class SluiceApplication : IHttpApplication<RequestContext>
     /// not turn a complete response into an incomplete one.
     /// </summary>
     private static void NoteHandlerEnd(RequestContext context) =>
-        context.HandlerCompleted = !context.Http.RequestAborted.IsCancellationRequested;
+        context.HandlerCompleted = !context.Http.RequestAborted.IsCancellationRequested || WholeBodySent(context);
+
+    /// <summary>
+    /// Every byte the response declared went out: the client may already have closed (a <c>Connection: close</c>
+    /// client closes as soon as it has them, and its close can be seen on another event loop thread before this one
+    /// finishes), but the request did complete.
+    /// </summary>
+    private static bool WholeBodySent(RequestContext context)
+    {
+        var response = context.Http.Response;
+        return response.HasStarted && response.ContentLength is { } length
+            && (context.BodyBytesSent >= length || HttpMethods.IsHead(context.Http.Request.Method));
+    }
 
     /// <summary>A bug of ours, not the client's: logged, and a 500 when nothing was sent yet.</summary>
     private static Task FailAsync(RequestContext context, Exception e)

@@ -110,7 +110,7 @@ public sealed class PeerHealthRegistry
     {
         private readonly Dictionary<string, PeerHealth> _peers = new(StringComparer.Ordinal);
 
-        public object Lock { get; } = new();
+        public Lock Lock { get; } = new();
 
         public PeerHealth Peer(string key)
         {

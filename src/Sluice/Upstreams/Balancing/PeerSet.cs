@@ -7,14 +7,14 @@ namespace Sluice.Upstreams.Balancing;
 /// </summary>
 public sealed class PeerSet
 {
-    public PeerSet(string name, IReadOnlyList<UpstreamPeer> peers, bool isBackup, object? sharedLock = null)
+    public PeerSet(string name, IReadOnlyList<UpstreamPeer> peers, bool isBackup, Lock? sharedLock = null)
     {
         Name = name;
         Peers = [.. peers];
         IsBackup = isBackup;
         TotalWeight = Peers.Sum(p => p.Weight);
         Tries = Peers.Count(p => !p.Down);
-        Lock = sharedLock ?? new object();
+        Lock = sharedLock ?? new Lock();
     }
 
     /// <summary>The upstream group's name (for messages such as "no live upstreams while connecting to upstream").</summary>
@@ -39,7 +39,7 @@ public sealed class PeerSet
     /// of an old generation and a new one update shared <see cref="PeerHealth"/> under the same lock.
     /// The critical sections are a scan of the peers: nginx takes the same lock with a shared zone.
     /// </summary>
-    public object Lock { get; }
+    public Lock Lock { get; }
 
     public int Count => Peers.Length;
 }

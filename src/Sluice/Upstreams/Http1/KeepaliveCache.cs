@@ -14,13 +14,20 @@ namespace Sluice.Upstreams.Http1;
 public sealed class KeepaliveCache : IDisposable
 {
     private readonly UpstreamKeepalive _settings;
+
+    /// <summary>keepalive_timeout in <see cref="Stopwatch"/> ticks: the walk in <see cref="TakeNewest"/> reads the clock once.</summary>
+    private readonly long _timeoutTicks;
     private readonly LinkedList<UpstreamConnection> _idle = new();
+
+    /// <summary>Guards <see cref="_idle"/>; a <see cref="Lock"/>, whose uncontended enter and exit stay in managed code.</summary>
+    private readonly Lock _lock = new();
     private readonly ITimer _sweeper;
     private bool _disposed;
 
     public KeepaliveCache(UpstreamKeepalive settings, TimeProvider time)
     {
         _settings = settings;
+        _timeoutTicks = (long)Math.Min(long.MaxValue / 2, settings.Timeout.TotalSeconds * Stopwatch.Frequency);
 
         // Closes connections idle longer than keepalive_timeout even when no request comes to take them.
         var period = settings.Timeout < TimeSpan.FromSeconds(1) ? settings.Timeout : TimeSpan.FromSeconds(1);
@@ -32,7 +39,7 @@ public sealed class KeepaliveCache : IDisposable
     {
         get
         {
-            lock (_idle)
+            lock (_lock)
             {
                 return _idle.Count;
             }
@@ -76,16 +83,18 @@ public sealed class KeepaliveCache : IDisposable
         List<UpstreamConnection>? dead = null;
         UpstreamConnection? found = null;
         var thread = Environment.CurrentManagedThreadId;
-        lock (_idle)
+        var now = Stopwatch.GetTimestamp();
+        lock (_lock)
         {
             LinkedListNode<UpstreamConnection>? newest = null;
             for (var node = _idle.Last; node is not null;)
             {
                 // Removing a node forgets its neighbours: the walk goes on from the one before it.
                 var previous = node.Previous;
-                if (node.Value.Peer.Equals(peer))
+                // The peer's own EndPoint object made the connection, so identity nearly always decides.
+                if (ReferenceEquals(node.Value.Peer, peer) || node.Value.Peer.Equals(peer))
                 {
-                    if (Expired(node.Value))
+                    if (Expired(node.Value, now))
                     {
                         _idle.Remove(node);
                         (dead ??= []).Add(node.Value);
@@ -128,7 +137,8 @@ public sealed class KeepaliveCache : IDisposable
     /// </summary>
     public void Return(UpstreamConnection connection)
     {
-        if (connection.Requests >= _settings.Requests || Stopwatch.GetElapsedTime(connection.CreatedAt) > _settings.Time || _disposed)
+        var now = Stopwatch.GetTimestamp();
+        if (connection.Requests >= _settings.Requests || Stopwatch.GetElapsedTime(connection.CreatedAt, now) > _settings.Time || _disposed)
         {
             connection.Dispose();
             return;
@@ -138,9 +148,9 @@ public sealed class KeepaliveCache : IDisposable
         connection.Reused = false;
         connection.Start = connection.End = 0;
         connection.ReleaseBuffer();
-        connection.IdleSince = Stopwatch.GetTimestamp();
+        connection.IdleSince = now;
         UpstreamConnection? evicted = null;
-        lock (_idle)
+        lock (_lock)
         {
             if (_idle.Count >= _settings.MaxCached)
             {
@@ -159,7 +169,7 @@ public sealed class KeepaliveCache : IDisposable
         _disposed = true;
         _sweeper.Dispose();
         List<UpstreamConnection> all;
-        lock (_idle)
+        lock (_lock)
         {
             all = [.. _idle];
             _idle.Clear();
@@ -171,15 +181,15 @@ public sealed class KeepaliveCache : IDisposable
         }
     }
 
-    private bool Expired(UpstreamConnection connection) => Stopwatch.GetElapsedTime(connection.IdleSince) > _settings.Timeout;
+    private bool Expired(UpstreamConnection connection, long now) => now - connection.IdleSince > _timeoutTicks;
 
     private void Sweep()
     {
         List<UpstreamConnection>? expired = null;
-        lock (_idle)
+        lock (_lock)
         {
             // Oldest first: stop at the first one still within keepalive_timeout.
-            while (_idle.First is { } oldest && (Expired(oldest.Value) || !oldest.Value.IsIdleAndOpen()))
+            while (_idle.First is { } oldest && (Expired(oldest.Value, Stopwatch.GetTimestamp()) || !oldest.Value.IsIdleAndOpen()))
             {
                 _idle.RemoveFirst();
                 (expired ??= []).Add(oldest.Value);
