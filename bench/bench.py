@@ -271,6 +271,9 @@ events {{
 }}
 
 http {{
+    # A client connection is never ended for its request count (nginx's default is 1,000 per connection, and
+    # h2load counts each GOAWAY as errors); HAProxy has no such limit.
+    keepalive_requests 10000000;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
 {nginx_only}
