@@ -57,7 +57,7 @@ public class TemplateBenchmarks : HotPathBenchmarks
     public string LogLine() => F.RenderLogLine();
 }
 
-/// <summary>One request's Begin + Pick + Free per balancing method (three equal peers).</summary>
+/// <summary>One request's Begin + Pick + Free per balancing method (three equal peers), and the target of a proxy_pass with variables.</summary>
 [MemoryDiagnoser]
 public class BalancerBenchmarks : HotPathBenchmarks
 {
@@ -69,6 +69,9 @@ public class BalancerBenchmarks : HotPathBenchmarks
 
     [Benchmark(Description = "hash $request_uri consistent")]
     public object ConsistentHash() => HotPathFixture.PickAndFree(F.ConsistentHash, HotPathFixture.HashedRequest);
+
+    [Benchmark(Description = "proxy_pass http://$address (cached)")]
+    public object VariablePass() => F.ResolveVariablePass().Upstream!;
 }
 
 /// <summary>The upstream HTTP/1.1 leg: parsing the response head, writing the request head.</summary>

@@ -41,33 +41,52 @@ public static class RawBytes
     }
 
     /// <summary>The raw byte a character stands for, when it is a lone escaped one at <paramref name="index"/>.</summary>
-    public static bool TryGetByte(string text, int index, out byte value)
+    public static bool TryGetByte(ReadOnlySpan<char> text, int index, out byte value)
     {
-        var c = text[index];
-        var lone = c is >= First and <= Last && (index == 0 || !char.IsHighSurrogate(text[index - 1]));
-        value = lone ? (byte)(c - 0xDC00) : (byte)0;
+        var lone = IsLoneEscape(text, index);
+        value = lone ? (byte)(text[index] - 0xDC00) : (byte)0;
         return lone;
     }
 
-    /// <summary>UTF-8 of <paramref name="text"/> into <paramref name="destination"/> (sized for UTF-8's worst case), escaped bytes as themselves.</summary>
-    public static int GetBytes(string text, Span<byte> destination)
-    {
-        if (text.AsSpan().IndexOfAnyInRange(First, Last) < 0)
-        {
-            return Encoding.UTF8.GetBytes(text, destination);
-        }
+    private static bool IsLoneEscape(ReadOnlySpan<char> text, int index) =>
+        text[index] is >= First and <= Last && (index == 0 || !char.IsHighSurrogate(text[index - 1]));
 
+    /// <summary>How many bytes <see cref="GetBytes(ReadOnlySpan{char}, Span{byte})"/> writes for <paramref name="text"/>.</summary>
+    public static int GetByteCount(ReadOnlySpan<char> text) =>
+        text.IndexOfAnyInRange(First, Last) < 0 ? Encoding.UTF8.GetByteCount(text) : Transcode(text, [], countOnly: true);
+
+    /// <summary>The bytes <paramref name="text"/> stands for: its UTF-8, escaped bytes as themselves.</summary>
+    public static byte[] GetBytes(string text)
+    {
+        var bytes = new byte[GetByteCount(text)];
+        GetBytes(text, bytes);
+        return bytes;
+    }
+
+    /// <summary>UTF-8 of <paramref name="text"/> into <paramref name="destination"/> (at least <see cref="GetByteCount"/> long), escaped bytes as themselves.</summary>
+    public static int GetBytes(ReadOnlySpan<char> text, Span<byte> destination) =>
+        text.IndexOfAnyInRange(First, Last) < 0 ? Encoding.UTF8.GetBytes(text, destination) : Transcode(text, destination, countOnly: false);
+
+    /// <summary>Character by character: an escaped byte is one byte, anything else (a surrogate pair together) its UTF-8.</summary>
+    private static int Transcode(ReadOnlySpan<char> text, Span<byte> destination, bool countOnly)
+    {
         var written = 0;
         for (var i = 0; i < text.Length; i++)
         {
             if (TryGetByte(text, i, out var raw))
             {
-                destination[written++] = raw;
+                if (!countOnly)
+                {
+                    destination[written] = raw;
+                }
+
+                written++;
                 continue;
             }
 
             var count = char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) ? 2 : 1;
-            written += Encoding.UTF8.GetBytes(text.AsSpan(i, count), destination[written..]);
+            var chars = text.Slice(i, count);
+            written += countOnly ? Encoding.UTF8.GetByteCount(chars) : Encoding.UTF8.GetBytes(chars, destination[written..]);
             i += count - 1;
         }
 

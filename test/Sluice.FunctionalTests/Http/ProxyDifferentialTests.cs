@@ -90,6 +90,9 @@ public sealed class ProxyDifferentialTests : IClassFixture<ProxyDifferentialTest
                         proxy_pass http://single;
                         add_header Server added;
                     }
+                    location /echo-uri/ {
+                        return 200 "$uri|$request_uri";
+                    }
                 }
             }
             """;
@@ -122,6 +125,9 @@ public sealed class ProxyDifferentialTests : IClassFixture<ProxyDifferentialTest
     [InlineData("/status/404")]
     [InlineData("/split/s")]
     [InlineData("/with-uri/%41%20b")]
+    [InlineData("/with-uri/%E9x%C3%A9")]
+    [InlineData("/rewritten/%E9%20z?x=1")]
+    [InlineData("/echo-uri/%E9x%C3%A9%FF")]
     public async Task Proxied_request_matches_nginx(string path)
     {
         var (nginx, sluice) = await _rig.SendAsync(path, r =>

@@ -100,6 +100,12 @@ public sealed class AllocationBudgetTests(HotPathFixtureHolder holder) : IClassF
         AssertBudget("hash consistent Begin+Pick+Free", () => HotPathFixture.PickAndFree(F.ConsistentHash, HotPathFixture.HashedRequest), 0);
 
     [Fact]
+    public void VariableProxyPassToAKnownAddressAllocatesNothing() =>
+        // The address text is looked up as a span of the rendered URL; the target, $proxy_host and $proxy_port
+        // were made when the address was first seen. (A URI in the URL costs its substring.)
+        AssertBudget("proxy_pass http://$address, cached", () => F.ResolveVariablePass(), 0);
+
+    [Fact]
     public void ResponseHeadParseOfARepeatedResponseAllocatesNothing() =>
         // A field whose bytes equal the previous response's field in the same place reuses its strings, and
         // "OK" is interned: the same response again allocates nothing (a new Date value would cost one string).

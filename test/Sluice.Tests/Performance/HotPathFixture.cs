@@ -130,6 +130,9 @@ internal sealed class HotPathFixture : IAsyncDisposable
 
     public ResponseHead Head { get; } = new();
 
+    /// <summary>Where <c>proxy_pass http://$variable</c> goes, with no groups: every value that is an address is a peer of its own.</summary>
+    public VariablePassTargets VariablePass { get; } = new([], FixedTime.Instance, new Random(1));
+
     public static readonly BalancerRequest HashedRequest = new("/api/items?page=2", null);
 
     public static HotPathFixture Create()
@@ -197,6 +200,9 @@ internal sealed class HotPathFixture : IAsyncDisposable
     }
 
     public int ParseResponseHead() => Head.Parse(ResponseBytes);
+
+    /// <summary><c>proxy_pass http://$upstream_address</c> with a value seen before: found where the address ends, and looked up.</summary>
+    public ProxyTarget ResolveVariablePass() => VariablePass.Resolve("http://127.0.0.1:9001");
 
     private static readonly RequestHeadWriter Writer = new();
 

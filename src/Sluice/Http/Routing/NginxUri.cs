@@ -1,4 +1,4 @@
-using System.Text;
+using Sluice.Variables;
 
 namespace Sluice.Http.Routing;
 
@@ -288,14 +288,9 @@ public static class NginxUri
         return c is >= 'a' and <= 'f' ? c - 'a' + 10 : -1;
     }
 
-    /// <summary>Decoded bytes as text: UTF-8 when valid, else byte-per-char, so no byte is ever lost.</summary>
-    private static string Decode(ReadOnlySpan<byte> bytes)
-    {
-        if (System.Text.Unicode.Utf8.IsValid(bytes))
-        {
-            return Encoding.UTF8.GetString(bytes);
-        }
-
-        return Encoding.Latin1.GetString(bytes);
-    }
+    /// <summary>
+    /// Decoded bytes as text: UTF-8, with any byte that is not part of valid UTF-8 kept as itself (<see cref="RawBytes"/>),
+    /// so the log, a response or the upstream gets back the bytes nginx has — "%E9" stays the byte E9, not "é"'s two.
+    /// </summary>
+    private static string Decode(ReadOnlySpan<byte> bytes) => RawBytes.Decode(bytes);
 }

@@ -330,7 +330,8 @@ public static class RequestProcessor
         }
 
         response.Headers.ContentType = StaticFileHandler.ContentType(request);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        // The text may hold bytes that are not UTF-8 ($uri of "%E9"): they go out as themselves, as nginx sends them.
+        var bytes = Variables.RawBytes.GetBytes(text);
         response.ContentLength = bytes.Length;
         if (HttpMethods.IsHead(request.Http.Request.Method))
         {

@@ -122,9 +122,7 @@ internal static class ProxyDirectives
                 + "or inside named location, or inside \"if\" statement, or inside \"limit_except\" block");
         }
 
-        var (hostHeader, port) = address.IsUnix ? ("localhost", "")
-            : address.NoPort || address.Port == defaultPort ? (address.Host, defaultPort == 80 ? "80" : "443")
-            : ($"{address.Host}:{address.PortText}", address.PortText);
+        var (hostHeader, port) = ProxyPassVariables.Of(address, defaultPort);
 
         call.Set<ProxyPass?>(S.Pass, new StaticProxyPass(
             url, schemeLength == 8, upstream, hostHeader, port, address.Uri, prefixReplaceable ? location?.Name : null));

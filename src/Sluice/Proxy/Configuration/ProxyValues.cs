@@ -24,6 +24,16 @@ public sealed record StaticProxyPass(
     string Uri,
     string? LocationPrefix) : ProxyPass(Url, Ssl);
 
+/// <summary>nginx's <c>ngx_http_proxy_set_vars</c>: <c>$proxy_host</c> and <c>$proxy_port</c> of a proxy_pass address.</summary>
+public static class ProxyPassVariables
+{
+    /// <summary>The host alone when the port is the scheme's (written or not), else host and port as written; "localhost" for a unix socket.</summary>
+    public static (string Host, string Port) Of(Sluice.Configuration.Values.NginxUrl address, int defaultPort) =>
+        address.IsUnix ? ("localhost", "")
+        : address.NoPort || address.Port == defaultPort ? (address.Host, defaultPort == 80 ? "80" : "443")
+        : ($"{address.Host}:{address.PortText}", address.PortText);
+}
+
 /// <summary><c>proxy_pass</c> with variables: the URL is built per request and its host looked up among the groups then.</summary>
 public sealed record VariableProxyPass(string Url, VariableTemplate Template) : ProxyPass(Url, Ssl: true);
 

@@ -7,7 +7,8 @@ public static class NginxUriEscape
 {
     public static string Escape(string uri)
     {
-        var bytes = Encoding.UTF8.GetBytes(uri);
+        // The bytes the URI stands for: a decoded "%E9" is the byte E9 again (Variables.RawBytes), as nginx escapes it.
+        var bytes = Variables.RawBytes.GetBytes(uri);
         var needs = false;
         foreach (var b in bytes)
         {

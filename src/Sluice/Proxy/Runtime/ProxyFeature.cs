@@ -59,7 +59,7 @@ internal sealed class ProxyFeature : IHttpFeature
             pool.Add(group, new UpstreamTarget(runtime, group.Balancing.HashKey is { } key ? context.Compile(key) : null));
         }
 
-        pool.Freeze();
+        pool.Freeze(context.Time, context.Random);
         previous.RetireRemaining();
         context.Carry[typeof(UpstreamPool)] = pool;
         context.Carry[typeof(PeerHealthRegistry)] = health;
@@ -77,7 +77,7 @@ internal sealed class ProxyFeature : IHttpFeature
         {
             Pass = pass,
             Upstream = pass is StaticProxyPass s && s.Upstream.Group is { } g ? pool.Find(g) : null,
-            UpstreamsByName = pool.ByName,
+            VariableTargets = pass is VariableProxyPass ? pool.VariableTargets : null,
             PassTemplate = pass is VariableProxyPass v ? location.Compile(v.Template) : null,
             SetHeaders = Headers(location, out var setNames),
             SetHeaderNames = setNames,
@@ -235,26 +235,19 @@ internal sealed class UpstreamPool(int workers = 1)
 {
     private readonly Dictionary<string, UpstreamRuntime> _bySignature = new(StringComparer.Ordinal);
     private readonly Dictionary<UpstreamGroup, UpstreamTarget> _byGroup = [];
-    private readonly Dictionary<string, UpstreamTarget> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<(UpstreamGroup, UpstreamTarget)> _inOrder = [];
 
-    /// <summary>Every group by the name <c>proxy_pass http://$variable</c> may give: a block's name, an implicit group's host:port.</summary>
-    public FrozenDictionary<string, UpstreamTarget> ByName { get; private set; } = FrozenDictionary<string, UpstreamTarget>.Empty;
+    /// <summary>Where <c>proxy_pass http://$variable</c> goes in this generation; set by <see cref="Freeze"/>.</summary>
+    public VariablePassTargets? VariableTargets { get; private set; }
 
     public void Add(UpstreamGroup group, UpstreamTarget target)
     {
         _bySignature[Signature(group)] = target.Runtime;
         _byGroup[group] = target;
-        if (group.IsBlock)
-        {
-            _byName[group.Name] = target;
-        }
-        else
-        {
-            _byName.TryAdd(group.Port == 0 ? group.Name : $"{group.Name}:{group.Port}", target);
-        }
+        _inOrder.Add((group, target));
     }
 
-    public void Freeze() => ByName = _byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    public void Freeze(TimeProvider time, Random random) => VariableTargets = new VariablePassTargets(_inOrder, time, random);
 
     public UpstreamTarget? Find(UpstreamGroup group) => _byGroup.GetValueOrDefault(group);
 

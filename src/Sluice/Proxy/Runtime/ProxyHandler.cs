@@ -32,8 +32,8 @@ internal sealed class ProxyHandler : PhaseHandler
         state.ProxyPort = target.ProxyPort;
         if (target.Upstream is null)
         {
-            request.ErrorLog.Write(LogLevel.Error, target.Error ?? "no upstream");
-            return PhaseOutcome.Finalize(502);
+            request.ErrorLog.Write(LogLevel.Error, (target.Error ?? "no upstream") + RequestLimits.Context(request));
+            return PhaseOutcome.Finalize(target.ErrorStatus);
         }
 
         var http = request.Http;
@@ -63,6 +63,7 @@ internal sealed class ProxyHandler : PhaseHandler
         }
 
         var upstream = target.Upstream.Runtime;
+        var uri = target.Uri!; // ResolveTarget sets it whenever there is a group
         var balancer = upstream.Balancer;
         var client = request.Connection?.Remote?.Address ?? http.Connection.RemoteIpAddress;
         var selection = state.Selection = balancer.Begin(new BalancerRequest(target.Upstream.HashKey?.Render(request), client), state.Selection);
@@ -91,13 +92,13 @@ internal sealed class ProxyHandler : PhaseHandler
                     var none = state.Start(upstream.Name);
                     none.Status = 502;
                     none.ResponseTime = TimeSpan.Zero;
-                    UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{target.Uri}");
+                    UpstreamExchange.LogError(request, LogLevel.Error, "no live upstreams while connecting to upstream", $"{target.Scheme}://{upstream.Name}{uri}");
                     return PhaseOutcome.Finalize(502);
                 }
 
                 held = peer;
                 var attempt = state.Start(peer.Name);
-                var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, target.Uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
+                var result = await exchange.Reset(request, _proxy, upstream, peer, target.ProxyHost, target.Scheme, uri, method, body, attempt, state.Head).RunAsync().ConfigureAwait(false);
                 if (result.Done || result.IsFinal)
                 {
                     // The response went to the client, or the request ends here (client gone, body refused):
@@ -186,39 +187,16 @@ internal sealed class ProxyHandler : PhaseHandler
     }
 
     /// <summary>Where to send: the group and the URI, by nginx's proxy_pass rules.</summary>
-    private Target ResolveTarget(RequestContext request)
+    private ProxyTarget ResolveTarget(RequestContext request)
     {
         if (_proxy.Pass is StaticProxyPass pass)
         {
-            return new Target(_proxy.Upstream, pass.HostHeader, pass.Port, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null);
+            return new ProxyTarget(_proxy.Upstream, pass.HostHeader, pass.Port, UpstreamUri(request, pass.Uri, pass.LocationPrefix), pass.Ssl ? "https" : "http", null, 0);
         }
 
-        var url = _proxy.PassTemplate!.Render(request);
-        var schemeLength = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
-        if (schemeLength == 0)
-        {
-            return new Target(null, "", "", "", "http", $"invalid URL prefix in \"{url}\"");
-        }
-
-        var rest = url[schemeLength..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        var hostPort = slash < 0 ? rest : rest[..slash];
-        var uri = slash < 0 ? UpstreamUri(request, "", null) : rest[slash..];
-        var scheme = schemeLength == 8 ? "https" : "http";
-        var port = PortOf(hostPort, scheme);
-        if (_proxy.UpstreamsByName.TryGetValue(hostPort, out var upstream))
-        {
-            return new Target(upstream, hostPort, port, uri, scheme, null);
-        }
-
-        return new Target(null, hostPort, port, uri, "http", $"no resolver defined to resolve {hostPort.Split(':')[0]}");
-    }
-
-    /// <summary>nginx's <c>ngx_http_proxy_set_vars</c>: the port written in the URL, else the scheme's.</summary>
-    private static string PortOf(string hostPort, string scheme)
-    {
-        var colon = hostPort.LastIndexOf(':');
-        return colon > hostPort.LastIndexOf(']') ? hostPort[(colon + 1)..] : scheme == "https" ? "443" : "80";
+        // With variables a URI in the URL is sent as it is; without one, the client's (nginx's create_request).
+        var target = _proxy.VariableTargets!.Resolve(_proxy.PassTemplate!.Render(request));
+        return target.Upstream is not null && target.Uri is null ? target with { Uri = UpstreamUri(request, "", null) } : target;
     }
 
     /// <summary>nginx's request URI for the upstream (<c>ngx_http_proxy_create_request</c>).</summary>
@@ -262,7 +240,6 @@ internal sealed class ProxyHandler : PhaseHandler
         return status;
     }
 
-    private readonly record struct Target(UpstreamTarget? Upstream, string ProxyHost, string ProxyPort, string Uri, string Scheme, string? Error);
 }
 
 /// <summary>

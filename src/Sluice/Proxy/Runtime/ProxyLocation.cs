@@ -13,8 +13,8 @@ public sealed record ProxyLocation
     /// <summary>The group of a static proxy_pass; null with variables (looked up per request).</summary>
     public UpstreamTarget? Upstream { get; init; }
 
-    /// <summary>Every group by name, for proxy_pass with variables.</summary>
-    public required FrozenDictionary<string, UpstreamTarget> UpstreamsByName { get; init; }
+    /// <summary>The generation's groups and addresses for a proxy_pass with variables; null for a static one.</summary>
+    internal VariablePassTargets? VariableTargets { get; init; }
 
     /// <summary>The URL of a proxy_pass with variables, compiled once.</summary>
     public CompiledTemplate? PassTemplate { get; init; }
