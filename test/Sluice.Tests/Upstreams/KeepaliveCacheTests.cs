@@ -83,6 +83,63 @@ public sealed class KeepaliveCacheTests : IDisposable
         Assert.Null(cache.Take(Peer));
     }
 
+    [Fact]
+    public async Task A_connection_the_peer_closes_after_it_went_idle_is_never_handed_out()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var closing = await ConnectAsync();
+        cache.Return(closing);
+        Assert.True(closing.IsIdleAndOpen());
+
+        _accepted[0].Close();
+        await WaitUntilAsync(() => !closing.IsIdleAndOpen());
+
+        Assert.Null(cache.Take(Peer));
+    }
+
+    [Fact]
+    public async Task A_connection_the_peer_sent_something_unasked_is_never_handed_out()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var chatty = await ConnectAsync();
+        cache.Return(chatty);
+        await _accepted[0].SendAsync("HTTP/1.1 408 Request Time-out\r\n\r\n"u8.ToArray());
+        await WaitUntilAsync(() => !chatty.IsIdleAndOpen());
+
+        Assert.Null(cache.Take(Peer));
+    }
+
+    [Fact]
+    public async Task The_read_posted_while_idle_delivers_the_next_response_head()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var connection = await ConnectAsync();
+        cache.Return(connection);
+        var taken = cache.Take(Peer);
+        Assert.Same(connection, taken);
+
+        await connection.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), TimeSpan.FromSeconds(5));
+        var request = new byte[64];
+        var got = await _accepted[0].ReceiveAsync(request);
+        Assert.Equal("GET / HTTP/1.1\r\n\r\n", System.Text.Encoding.ASCII.GetString(request, 0, got));
+        var response = "HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray();
+        await _accepted[0].SendAsync(response);
+
+        var read = await connection.ReceiveAsync(connection.Buffer.AsMemory(0, connection.BufferSize), TimeSpan.FromSeconds(5));
+        Assert.Equal(response, connection.Buffer.AsSpan(0, read).ToArray());
+        connection.Dispose();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+
     private async Task<UpstreamConnection> ConnectAsync()
     {
         var accept = _listener.AcceptAsync();

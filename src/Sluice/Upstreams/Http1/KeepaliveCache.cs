@@ -52,9 +52,9 @@ public sealed class KeepaliveCache : IDisposable
         while (TakeNewest(peer) is { } connection)
         {
             // nginx watches its idle connections and closes one the moment the peer closes it (or sends
-            // anything); one poll(2) as a connection leaves the cache sees the same. A request then meets a
-            // closed connection only when the peer closes it just as the request arrives, and nginx's rules
-            // for that (a failure, one more try) apply in the caller.
+            // anything); the read each idle connection has posted sees the same (UpstreamConnection.StartIdleRead).
+            // A request then meets a closed connection only when the peer closes it just as the request arrives,
+            // and nginx's rules for that (a failure, one more try) apply in the caller.
             if (connection.IsIdleAndOpen())
             {
                 connection.Reused = true;
@@ -146,8 +146,13 @@ public sealed class KeepaliveCache : IDisposable
 
         connection.StopTimer();
         connection.Reused = false;
-        connection.Start = connection.End = 0;
-        connection.ReleaseBuffer();
+        if (!connection.StartIdleRead())
+        {
+            // The peer closed the connection (or sent something unasked) as its response ended.
+            connection.Dispose();
+            return;
+        }
+
         connection.IdleSince = now;
         UpstreamConnection? evicted = null;
         lock (_lock)
