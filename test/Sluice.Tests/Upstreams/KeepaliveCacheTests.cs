@@ -130,6 +130,22 @@ public sealed class KeepaliveCacheTests : IDisposable
         connection.Dispose();
     }
 
+    /// <summary>An idle connection is closed as nginx closes it, with a FIN: the backend reads its end, not a reset.</summary>
+    [Fact]
+    public async Task An_idle_connection_closed_by_the_cache_ends_with_a_fin_not_a_reset()
+    {
+        var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var connection = await ConnectAsync();
+        cache.Return(connection);
+        Assert.True(connection.IsIdleAndOpen());
+
+        cache.Dispose();
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var read = await _accepted[0].ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token);
+        Assert.Equal(0, read);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++)

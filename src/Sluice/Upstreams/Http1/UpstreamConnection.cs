@@ -332,7 +332,6 @@ public sealed class UpstreamConnection : IDisposable
         _disposed = true;
         if (_idleReading)
         {
-            // A pending read still writes into the buffer until the socket is closed: never give that buffer back.
             _idleReading = false;
             if (_idleRead.IsCompleted)
             {
@@ -340,7 +339,17 @@ public sealed class UpstreamConnection : IDisposable
             }
             else
             {
+                // .NET closes a socket with a read pending abortively (RST); nginx closes an idle connection with a
+                // FIN, and a backend should not log a reset for a connection it served well. shutdown(2) ends the
+                // read first. A pending read still writes into the buffer until then: never give that buffer back.
                 _buffer = null;
+                try
+                {
+                    Socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                }
             }
 
             _idleRead = default;
