@@ -42,9 +42,9 @@ public sealed class KeepaliveCacheTests : IDisposable
         var newer = await ConnectAsync();
 
         // From here on no await: the thread that takes is the thread named here.
-        var here = Environment.CurrentManagedThreadId;
-        mine.HomeThread = here;
-        newer.HomeThread = here + 1;
+        var here = EventLoop.Current;
+        mine.HomeLoop = here;
+        newer.HomeLoop = here + 1;
         cache.Return(mine);
         cache.Return(newer);
 
@@ -59,12 +59,41 @@ public sealed class KeepaliveCacheTests : IDisposable
         using var cache = new KeepaliveCache(Settings, TimeProvider.System);
         var older = await ConnectAsync();
         var newest = await ConnectAsync();
-        older.HomeThread = Environment.CurrentManagedThreadId + 1;
+        older.HomeLoop = EventLoop.Current + 1;
         cache.Return(older);
         cache.Return(newest);
 
         Assert.Same(newest, cache.Take(Peer));
         Assert.Same(older, cache.Take(Peer));
+    }
+
+    /// <summary>nginx's "keepalive N" is per worker: each event loop has a shard of N, and takes only from its own.</summary>
+    [Fact]
+    public async Task With_two_workers_a_connection_goes_back_to_its_own_loops_shard_of_n()
+    {
+        using var cache = new KeepaliveCache(Settings with { MaxCached = 2 }, TimeProvider.System, workers: 2);
+        var other = await ConnectAsync();
+        var mine = new List<UpstreamConnection> { await ConnectAsync(), await ConnectAsync(), await ConnectAsync() };
+
+        // From here on no await: the loop that returns and takes is the one named here.
+        var here = EventLoop.Current;
+        other.HomeLoop = here - 1 != 0 ? here - 1 : here + 1; // the other shard: the other parity, and never 0 ("not known")
+        cache.Return(other);
+        Assert.Equal(1, cache.Count);
+        Assert.Null(cache.Take(Peer));
+
+        foreach (var connection in mine)
+        {
+            connection.HomeLoop = here;
+            cache.Return(connection);
+        }
+
+        // The shard of this loop keeps its two newest; the other loop's connection is untouched.
+        Assert.Equal(3, cache.Count);
+        Assert.Same(mine[2], cache.Take(Peer));
+        Assert.Same(mine[1], cache.Take(Peer));
+        Assert.Null(cache.Take(Peer));
+        Assert.Equal(1, cache.Count);
     }
 
     [Fact]
@@ -75,7 +104,7 @@ public sealed class KeepaliveCacheTests : IDisposable
         var open = await ConnectAsync();
         _accepted[0].Close();
         await Task.Delay(50);
-        closed.HomeThread = Environment.CurrentManagedThreadId;
+        closed.HomeLoop = EventLoop.Current;
         cache.Return(open);
         cache.Return(closed);
 

@@ -6,50 +6,71 @@ namespace Sluice.Upstreams.Http1;
 
 /// <summary>
 /// nginx's upstream keepalive cache (<c>ngx_http_upstream_keepalive_module</c>): at most <c>keepalive N</c>
-/// idle connections for the whole group, most recently used first; a connection is found again by its
-/// peer's address, and when the cache is full the least recently used one is closed. A connection is not
-/// cached after <c>keepalive_requests</c> requests or <c>keepalive_time</c> of age, and is closed after
-/// <c>keepalive_timeout</c> idle. One per upstream group; the lock guards a list of at most N entries.
+/// idle connections per worker, most recently used first; a connection is found again by its peer's address, and
+/// when a worker's cache is full its least recently used one is closed. A connection is not cached after
+/// <c>keepalive_requests</c> requests or <c>keepalive_time</c> of age, and is closed after <c>keepalive_timeout</c> idle.
+/// One per upstream group.
 /// </summary>
+/// <remarks>
+/// Sluice's workers are its event loops (<see cref="EventLoop"/>): the cache is split into one shard per
+/// <c>worker_processes</c>, each holding N, and a request takes from the shard of the loop it runs on. A connection
+/// goes back to the shard of the loop its socket events run on, so a loop's shard fills with connections whose
+/// completions come to that very loop: request and upstream connection stay on one thread, as in an nginx worker,
+/// and the shards' locks are met by one loop each but for the odd connection still finding its home. With one shared
+/// list, a loop left with too few connections of its own kept taking the other loop's — every request then hopped
+/// between threads and contended for one lock, and whether a process fell into that state depended on how its first
+/// connections happened to be spread (measured: a third more CPU per request in such a process).
+/// </remarks>
 public sealed class KeepaliveCache : IDisposable
 {
     private readonly UpstreamKeepalive _settings;
 
-    /// <summary>keepalive_timeout in <see cref="Stopwatch"/> ticks: the walk in <see cref="TakeNewest"/> reads the clock once.</summary>
+    /// <summary>keepalive_timeout in <see cref="Stopwatch"/> ticks: a walk reads the clock once.</summary>
     private readonly long _timeoutTicks;
-    private readonly LinkedList<UpstreamConnection> _idle = new();
-
-    /// <summary>Guards <see cref="_idle"/>; a <see cref="Lock"/>, whose uncontended enter and exit stay in managed code.</summary>
-    private readonly Lock _lock = new();
+    private readonly Shard[] _shards;
     private readonly ITimer _sweeper;
     private bool _disposed;
 
-    public KeepaliveCache(UpstreamKeepalive settings, TimeProvider time)
+    /// <param name="workers">nginx's worker_processes: the number of shards, each keeping up to <c>keepalive N</c>.</param>
+    public KeepaliveCache(UpstreamKeepalive settings, TimeProvider time, int workers = 1)
     {
         _settings = settings;
         _timeoutTicks = (long)Math.Min(long.MaxValue / 2, settings.Timeout.TotalSeconds * Stopwatch.Frequency);
+        _shards = new Shard[Math.Max(1, workers)];
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new Shard();
+        }
 
         // Closes connections idle longer than keepalive_timeout even when no request comes to take them.
         var period = settings.Timeout < TimeSpan.FromSeconds(1) ? settings.Timeout : TimeSpan.FromSeconds(1);
         _sweeper = time.CreateTimer(static s => ((KeepaliveCache)s!).Sweep(), this, period, period);
     }
 
-    /// <summary>Idle connections now (for tests and metrics).</summary>
+    /// <summary>Idle connections now, in every shard (for tests and metrics).</summary>
     public int Count
     {
         get
         {
-            lock (_lock)
+            var count = 0;
+            foreach (var shard in _shards)
             {
-                return _idle.Count;
+                lock (shard.Lock)
+                {
+                    count += shard.Idle.Count;
+                }
             }
+
+            return count;
         }
     }
 
-    /// <summary>The most recently cached open connection to <paramref name="peer"/>, or null.</summary>
+    /// <summary>The most recently cached open connection to <paramref name="peer"/> in this event loop's shard, or null.</summary>
     public UpstreamConnection? Take(EndPoint peer)
     {
-        while (TakeNewest(peer) is { } connection)
+        var loop = EventLoop.Current;
+        var shard = ShardOf(loop);
+        while (TakeNewest(shard, peer, loop) is { } connection)
         {
             // nginx watches its idle connections and closes one the moment the peer closes it (or sends
             // anything); the read each idle connection has posted sees the same (UpstreamConnection.StartIdleRead).
@@ -69,25 +90,17 @@ public sealed class KeepaliveCache : IDisposable
 
     /// <summary>
     /// The most recently cached connection to <paramref name="peer"/> within keepalive_timeout whose socket events
-    /// run on this thread, else the most recently cached one; out of the cache, expired ones on the way closed.
+    /// run on <paramref name="loop"/>, else the most recently cached one; out of the shard, expired ones on the way closed.
     /// </summary>
-    /// <remarks>
-    /// Socket completions run inline on the event loop thread their socket belongs to. A request is handled on its
-    /// client connection's loop; with an upstream connection of the same loop the whole exchange stays on one
-    /// thread, as an nginx worker keeps a request and its upstream connection together. With one of the other
-    /// loop, every request hops between two threads and waits whenever either is not running (measured: a third
-    /// less p99 latency under load with the preference).
-    /// </remarks>
-    private UpstreamConnection? TakeNewest(EndPoint peer)
+    private UpstreamConnection? TakeNewest(Shard shard, EndPoint peer, int loop)
     {
         List<UpstreamConnection>? dead = null;
         UpstreamConnection? found = null;
-        var thread = Environment.CurrentManagedThreadId;
         var now = Stopwatch.GetTimestamp();
-        lock (_lock)
+        lock (shard.Lock)
         {
             LinkedListNode<UpstreamConnection>? newest = null;
-            for (var node = _idle.Last; node is not null;)
+            for (var node = shard.Idle.Last; node is not null;)
             {
                 // Removing a node forgets its neighbours: the walk goes on from the one before it.
                 var previous = node.Previous;
@@ -96,10 +109,10 @@ public sealed class KeepaliveCache : IDisposable
                 {
                     if (Expired(node.Value, now))
                     {
-                        _idle.Remove(node);
+                        shard.Idle.Remove(node);
                         (dead ??= []).Add(node.Value);
                     }
-                    else if (node.Value.HomeThread == thread)
+                    else if (node.Value.HomeLoop == loop)
                     {
                         newest = node;
                         break;
@@ -115,7 +128,7 @@ public sealed class KeepaliveCache : IDisposable
 
             if (newest is not null)
             {
-                _idle.Remove(newest);
+                shard.Idle.Remove(newest);
                 found = newest.Value;
             }
         }
@@ -154,16 +167,17 @@ public sealed class KeepaliveCache : IDisposable
         }
 
         connection.IdleSince = now;
+        var shard = ShardOf(connection.HomeLoop != 0 ? connection.HomeLoop : EventLoop.Current);
         UpstreamConnection? evicted = null;
-        lock (_lock)
+        lock (shard.Lock)
         {
-            if (_idle.Count >= _settings.MaxCached)
+            if (shard.Idle.Count >= _settings.MaxCached)
             {
-                evicted = _idle.First!.Value;
-                _idle.RemoveFirst();
+                evicted = shard.Idle.First!.Value;
+                shard.Idle.RemoveFirst();
             }
 
-            _idle.AddLast(connection.CacheNode);
+            shard.Idle.AddLast(connection.CacheNode);
         }
 
         evicted?.Dispose();
@@ -173,40 +187,57 @@ public sealed class KeepaliveCache : IDisposable
     {
         _disposed = true;
         _sweeper.Dispose();
-        List<UpstreamConnection> all;
-        lock (_lock)
+        foreach (var shard in _shards)
         {
-            all = [.. _idle];
-            _idle.Clear();
-        }
+            List<UpstreamConnection> all;
+            lock (shard.Lock)
+            {
+                all = [.. shard.Idle];
+                shard.Idle.Clear();
+            }
 
-        foreach (var connection in all)
-        {
-            connection.Dispose();
+            foreach (var connection in all)
+            {
+                connection.Dispose();
+            }
         }
     }
+
+    private Shard ShardOf(int loop) => _shards[(uint)loop % (uint)_shards.Length];
 
     private bool Expired(UpstreamConnection connection, long now) => now - connection.IdleSince > _timeoutTicks;
 
     private void Sweep()
     {
-        List<UpstreamConnection>? expired = null;
-        lock (_lock)
+        foreach (var shard in _shards)
         {
-            // Oldest first: stop at the first one still within keepalive_timeout.
-            while (_idle.First is { } oldest && (Expired(oldest.Value, Stopwatch.GetTimestamp()) || !oldest.Value.IsIdleAndOpen()))
+            List<UpstreamConnection>? expired = null;
+            lock (shard.Lock)
             {
-                _idle.RemoveFirst();
-                (expired ??= []).Add(oldest.Value);
+                // Oldest first: stop at the first one still within keepalive_timeout.
+                while (shard.Idle.First is { } oldest && (Expired(oldest.Value, Stopwatch.GetTimestamp()) || !oldest.Value.IsIdleAndOpen()))
+                {
+                    shard.Idle.RemoveFirst();
+                    (expired ??= []).Add(oldest.Value);
+                }
             }
-        }
 
-        if (expired is not null)
-        {
-            foreach (var connection in expired)
+            if (expired is not null)
             {
-                connection.Dispose();
+                foreach (var connection in expired)
+                {
+                    connection.Dispose();
+                }
             }
         }
+    }
+
+    /// <summary>One worker's idle connections, oldest first, and the lock that guards them.</summary>
+    private sealed class Shard
+    {
+        public readonly LinkedList<UpstreamConnection> Idle = new();
+
+        /// <summary>A <see cref="System.Threading.Lock"/>, whose uncontended enter and exit stay in managed code.</summary>
+        public readonly Lock Lock = new();
     }
 }

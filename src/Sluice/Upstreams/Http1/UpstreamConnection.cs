@@ -191,8 +191,8 @@ public sealed class UpstreamConnection : IDisposable
             var received = await pending.ConfigureAwait(false);
 
             // A read that had to wait completes on the thread of the event loop this socket belongs to (socket
-            // completions run inline): the connection's home, see KeepaliveCache.Take.
-            HomeThread = Environment.CurrentManagedThreadId;
+            // completions run inline): the connection's home, see KeepaliveCache.
+            HomeLoop = EventLoop.Current;
             return received;
         }
         finally
@@ -201,8 +201,8 @@ public sealed class UpstreamConnection : IDisposable
         }
     }
 
-    /// <summary>The managed thread this connection's socket events run on, once a read has waited; 0 before.</summary>
-    public int HomeThread { get; internal set; }
+    /// <summary>The <see cref="EventLoop"/> this connection's socket events run on, once a read has waited; 0 before.</summary>
+    public int HomeLoop { get; internal set; }
 
     /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
     public void StopTimer() => Volatile.Write(ref _deadline, long.MaxValue);

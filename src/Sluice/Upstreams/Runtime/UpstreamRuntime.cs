@@ -10,13 +10,13 @@ namespace Sluice.Upstreams.Runtime;
 /// </summary>
 public sealed class UpstreamRuntime : IDisposable
 {
-    /// <param name="workers">nginx's worker_processes: each worker has its own cache of <c>keepalive N</c>, so Sluice's holds N per worker.</param>
+    /// <param name="workers">nginx's worker_processes: each worker has its own cache of <c>keepalive N</c>, so Sluice's has a shard of N per worker.</param>
     public UpstreamRuntime(UpstreamGroup group, IUpstreamBalancer balancer, TimeProvider time, int workers = 1)
     {
         Group = group;
         Balancer = balancer;
         Keepalive = group.Keepalive is { } settings
-            ? new KeepaliveCache(settings with { MaxCached = (int)Math.Min(int.MaxValue, (long)settings.MaxCached * Math.Max(1, workers)) }, time)
+            ? new KeepaliveCache(settings, time, workers)
             : null;
     }
 
