@@ -73,9 +73,11 @@ public sealed class KeepaliveCache : IDisposable
         while (TakeNewest(shard, peer, loop) is { } connection)
         {
             // nginx watches its idle connections and closes one the moment the peer closes it (or sends
-            // anything); the read each idle connection has posted sees the same (UpstreamConnection.StartIdleRead).
-            // A request then meets a closed connection only when the peer closes it just as the request arrives,
-            // and nginx's rules for that (a failure, one more try) apply in the caller.
+            // anything); one poll(2) as a connection leaves the cache sees the same. A request then meets a
+            // closed connection only when the peer closes it just as the request arrives, and nginx's rules
+            // for that (a failure, one more try) apply in the caller. (A read posted while the connection is idle
+            // would save the poll, but its completion reaches the event loop later than the peer's FIN reaches the
+            // kernel: a request arriving in between took a closed connection — KeepaliveTests catches it.)
             if (connection.IsIdleAndOpen())
             {
                 connection.Reused = true;
@@ -159,13 +161,8 @@ public sealed class KeepaliveCache : IDisposable
 
         connection.StopTimer();
         connection.Reused = false;
-        if (!connection.StartIdleRead())
-        {
-            // The peer closed the connection (or sent something unasked) as its response ended.
-            connection.Dispose();
-            return;
-        }
-
+        connection.Start = connection.End = 0;
+        connection.ReleaseBuffer();
         connection.IdleSince = now;
         var shard = ShardOf(connection.HomeLoop != 0 ? connection.HomeLoop : EventLoop.Current);
         UpstreamConnection? evicted = null;

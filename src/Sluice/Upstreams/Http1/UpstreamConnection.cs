@@ -53,10 +53,6 @@ public sealed class UpstreamConnection : IDisposable
 
     private byte[]? _buffer;
 
-    /// <summary>The read posted while the connection is idle in the keepalive cache (<see cref="StartIdleRead"/>).</summary>
-    private ValueTask<int> _idleRead;
-    private bool _idleReading;
-
     /// <summary>Gives the head buffer back once nothing in it is left to consume.</summary>
     public void ReleaseBuffer()
     {
@@ -93,13 +89,6 @@ public sealed class UpstreamConnection : IDisposable
         if (peer is not UnixDomainSocketEndPoint)
         {
             socket.NoDelay = true;
-        }
-
-        if (peer.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            // nginx's IPv6 sockets take the system's default (not v6-only on Linux), so an IPv4-mapped address
-            // such as [::ffff:127.0.0.1] reaches the IPv4 peer; .NET makes them v6-only unless told.
-            socket.DualMode = true;
         }
 
         var connection = new UpstreamConnection(socket, peer, bufferSize);
@@ -155,25 +144,7 @@ public sealed class UpstreamConnection : IDisposable
     public ValueTask<int> ReceiveAsync(Memory<byte> destination, TimeSpan timeout)
     {
         Arm(timeout);
-        ValueTask<int> pending;
-        if (_idleReading)
-        {
-            // The read posted when the connection went idle is this one: it reads into the head buffer's start,
-            // which is where the first read of a response head goes.
-            if (End != 0 || !destination.Span.Overlaps(Buffer.AsSpan(0, 1)))
-            {
-                throw new InvalidOperationException("The first read of a reused connection must be the response head's.");
-            }
-
-            _idleReading = false;
-            pending = _idleRead;
-            _idleRead = default;
-        }
-        else
-        {
-            pending = Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
-        }
-
+        var pending = Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
         if (pending.IsCompleted)
         {
             StopTimer();
@@ -255,54 +226,18 @@ public sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>
-    /// Posts the read of the next response head as the connection goes idle in the keepalive cache (into the head
-    /// buffer, kept meanwhile); false when the peer has already closed the connection or sent something.
+    /// Whether an idle connection is still usable: the peer has neither closed it nor sent anything
+    /// (nginx closes a cached connection on any read event; we look when taking it from the cache).
     /// </summary>
-    /// <remarks>
-    /// nginx keeps a read handler on an idle cached connection and closes it on any event. The posted read is ours:
-    /// while it is pending the connection is idle and open (no poll(2) when it is taken), and once a request is sent
-    /// on it, it is that request's first read — the read after the send that would otherwise find the socket empty
-    /// (EAGAIN) before waiting. One system call per reused connection fewer than a poll and a read.
-    /// </remarks>
-    internal bool StartIdleRead()
+    public bool IsIdleAndOpen()
     {
-        Start = End = 0;
-        ValueTask<int> read;
         try
         {
-            read = Socket.ReceiveAsync(Buffer.AsMemory(0, BufferSize), SocketFlags.None, _cancel.Token);
+            return !_cancel.IsCancellationRequested && !Socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return false;
-        }
-
-        if (read.IsCompleted)
-        {
-            Observe(read);
-            return false;
-        }
-
-        _idleRead = read;
-        _idleReading = true;
-        return true;
-    }
-
-    /// <summary>
-    /// Whether an idle connection is still usable: its idle read is still waiting — the peer has neither closed the
-    /// connection nor sent anything (nginx closes a cached connection on any read event).
-    /// </summary>
-    public bool IsIdleAndOpen() => _idleReading && !_idleRead.IsCompleted && !_cancel.IsCancellationRequested;
-
-    /// <summary>Takes the result of a completed read nobody waits for, so its operation object goes back to the socket.</summary>
-    private static void Observe(ValueTask<int> read)
-    {
-        try
-        {
-            read.GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
         }
     }
 
@@ -330,31 +265,6 @@ public sealed class UpstreamConnection : IDisposable
         }
 
         _disposed = true;
-        if (_idleReading)
-        {
-            _idleReading = false;
-            if (_idleRead.IsCompleted)
-            {
-                Observe(_idleRead);
-            }
-            else
-            {
-                // .NET closes a socket with a read pending abortively (RST); nginx closes an idle connection with a
-                // FIN, and a backend should not log a reset for a connection it served well. shutdown(2) ends the
-                // read first. A pending read still writes into the buffer until then: never give that buffer back.
-                _buffer = null;
-                try
-                {
-                    Socket.Shutdown(SocketShutdown.Both);
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                }
-            }
-
-            _idleRead = default;
-        }
-
         Start = End;
         ReleaseBuffer();
         ConnectionDeadlines.Remove(this);
