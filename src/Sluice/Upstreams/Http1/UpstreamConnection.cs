@@ -91,6 +91,13 @@ public sealed class UpstreamConnection : IDisposable
             socket.NoDelay = true;
         }
 
+        if (peer.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            // nginx's IPv6 sockets take the system's default (not v6-only on Linux), so an IPv4-mapped address
+            // such as [::ffff:127.0.0.1] reaches the IPv4 peer; .NET makes them v6-only unless told.
+            socket.DualMode = true;
+        }
+
         var connection = new UpstreamConnection(socket, peer, bufferSize);
         using var registration = aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), connection);
         try
