@@ -183,7 +183,7 @@ public sealed class LogFileWriter : IAsyncDisposable
     {
         try
         {
-            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            return AppendOnlyFile.Open(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

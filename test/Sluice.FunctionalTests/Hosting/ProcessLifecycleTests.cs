@@ -127,6 +127,40 @@ public sealed class ProcessLifecycleTests
     }
 
     /// <summary>
+    /// logrotate's <c>copytruncate</c>: the access log is copied and emptied in place, no signal. nginx appends (O_APPEND),
+    /// so its next line starts the emptied file; a writer that kept its own offset would put it after a run of NULs.
+    /// </summary>
+    [Fact]
+    public async Task A_truncated_access_log_gets_the_next_line_at_its_start()
+    {
+        await using var sluice = await SluiceInstance.StartAsync(port => $$"""
+            events {}
+            http {
+                log_format uri '$request_uri $status';
+                access_log logs/access.log uri;
+                server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
+            }
+            """);
+        using var client = new HttpClient();
+        var log = Path.Combine(sluice.Logs, "access.log");
+        for (var i = 0; i < 20; i++)
+        {
+            await client.GetStringAsync(sluice.Url + $"/before/{i}");
+        }
+
+        await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("/before/19", StringComparison.Ordinal), "lines written");
+
+        using (new FileStream(log, FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite))
+        {
+        }
+
+        await client.GetStringAsync(sluice.Url + "/after");
+        await Eventually.TrueAsync(() => File.ReadAllText(log).Contains("/after", StringComparison.Ordinal), "line after the truncation written");
+
+        Assert.Equal("/after 200\n", File.ReadAllText(log));
+    }
+
+    /// <summary>
     /// Started as a shell script's background job (<c>sluice … &amp;</c>), which a non-interactive shell starts with
     /// SIGINT and SIGQUIT ignored, Sluice still answers QUIT as nginx does: it stops accepting, lets the request in
     /// flight finish with its 200, then exits.
