@@ -78,35 +78,61 @@ public sealed partial class DifferentialRig : IAsyncDisposable
     {
         var dir = new TempDirectory("sluice-diff");
         var backends = new List<TestBackend>();
-        for (var i = 1; i <= backendCount; i++)
-        {
-            backends.Add(await TestBackend.StartAsync($"b{i}"));
-        }
-
-        Directory.CreateDirectory(dir.Combine("root"));
-        foreach (var (path, content) in files ?? new Dictionary<string, string>())
-        {
-            var full = dir.Write("root/" + path, content);
-            File.SetLastWriteTimeUtc(full, new DateTime(2025, 12, 7, 10, 30, 0, DateTimeKind.Utc));
-        }
-
-        var nginxPorts = (FreePort.Next(), FreePort.Next());
-        var sluicePorts = (FreePort.Next(), FreePort.Next());
-        var nginxConf = Write(dir, "nginx", configTemplate, nginxPorts, backends);
-        var sluiceConf = Write(dir, "sluice", configTemplate, sluicePorts, backends);
-
-        var nginx = await NginxProcess.StartAsync(dir.Combine("nginx") + "/", nginxConf, nginxPorts.Item1);
-        var sluice = SluiceProcess.Start("-p", dir.Combine("sluice") + "/", "-c", sluiceConf);
+        NginxProcess? nginx = null;
+        SluiceProcess? sluice = null;
         try
         {
-            await NginxProcess.WaitForPortAsync(sluicePorts.Item1, () => sluice.HasExited, "sluice");
-        }
-        catch (InvalidOperationException)
-        {
-            throw new InvalidOperationException("sluice did not start:\n" + sluice.Stderr);
-        }
+            for (var i = 1; i <= backendCount; i++)
+            {
+                backends.Add(await TestBackend.StartAsync($"b{i}"));
+            }
 
-        return new DifferentialRig(dir, nginx, sluice, nginxPorts, sluicePorts, backends);
+            Directory.CreateDirectory(dir.Combine("root"));
+            foreach (var (path, content) in files ?? new Dictionary<string, string>())
+            {
+                var full = dir.Write("root/" + path, content);
+                File.SetLastWriteTimeUtc(full, new DateTime(2025, 12, 7, 10, 30, 0, DateTimeKind.Utc));
+            }
+
+            var nginxPorts = (FreePort.Next(), FreePort.Next());
+            var sluicePorts = (FreePort.Next(), FreePort.Next());
+            var nginxConf = Write(dir, "nginx", configTemplate, nginxPorts, backends);
+            var sluiceConf = Write(dir, "sluice", configTemplate, sluicePorts, backends);
+
+            nginx = await NginxProcess.StartAsync(dir.Combine("nginx") + "/", nginxConf, nginxPorts.Item1);
+            sluice = SluiceProcess.Start("-p", dir.Combine("sluice") + "/", "-c", sluiceConf);
+            try
+            {
+                await NginxProcess.WaitForPortAsync(sluicePorts.Item1, () => sluice.HasExited, "sluice");
+            }
+            catch (InvalidOperationException)
+            {
+                throw new InvalidOperationException("sluice did not start:\n" + sluice.Stderr);
+            }
+
+            return new DifferentialRig(dir, nginx, sluice, nginxPorts, sluicePorts, backends);
+        }
+        catch
+        {
+            // A rig that does not start stops what it did start: no nginx or backend outlives the failed fixture.
+            if (nginx is not null)
+            {
+                await nginx.DisposeAsync();
+            }
+
+            if (sluice is not null)
+            {
+                await sluice.DisposeAsync();
+            }
+
+            foreach (var backend in backends)
+            {
+                await backend.DisposeAsync();
+            }
+
+            dir.Dispose();
+            throw;
+        }
     }
 
     private static string Write(TempDirectory dir, string who, string template, (int First, int Second) ports, List<TestBackend> backends)
