@@ -103,14 +103,7 @@ public sealed class ProcessLifecycleTests
     [Fact]
     public async Task Usr1_reopens_an_access_log()
     {
-        await using var sluice = await SluiceInstance.StartAsync(port => $$"""
-            events {}
-            http {
-                log_format uri '$request_uri $status';
-                access_log logs/access.log uri;
-                server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
-            }
-            """);
+        await using var sluice = await StartWithUriAccessLogAsync();
         using var client = new HttpClient();
         var log = Path.Combine(sluice.Logs, "access.log");
         await client.GetStringAsync(sluice.Url + "/before");
@@ -133,14 +126,7 @@ public sealed class ProcessLifecycleTests
     [Fact]
     public async Task A_truncated_access_log_gets_the_next_line_at_its_start()
     {
-        await using var sluice = await SluiceInstance.StartAsync(port => $$"""
-            events {}
-            http {
-                log_format uri '$request_uri $status';
-                access_log logs/access.log uri;
-                server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
-            }
-            """);
+        await using var sluice = await StartWithUriAccessLogAsync();
         using var client = new HttpClient();
         var log = Path.Combine(sluice.Logs, "access.log");
         for (var i = 0; i < 20; i++)
@@ -159,6 +145,16 @@ public sealed class ProcessLifecycleTests
 
         Assert.Equal("/after 200\n", File.ReadAllText(log));
     }
+
+    /// <summary>Sluice answering 200 to everything, logging "$request_uri $status" to logs/access.log.</summary>
+    private static Task<SluiceInstance> StartWithUriAccessLogAsync() => SluiceInstance.StartAsync(port => $$"""
+        events {}
+        http {
+            log_format uri '$request_uri $status';
+            access_log logs/access.log uri;
+            server { listen 127.0.0.1:{{port}}; return 200 "ok\n"; }
+        }
+        """);
 
     /// <summary>
     /// Started as a shell script's background job (<c>sluice … &amp;</c>), which a non-interactive shell starts with

@@ -115,24 +115,30 @@ public sealed partial class DifferentialRig : IAsyncDisposable
         catch
         {
             // A rig that does not start stops what it did start: no nginx or backend outlives the failed fixture.
-            if (nginx is not null)
-            {
-                await nginx.DisposeAsync();
-            }
-
-            if (sluice is not null)
-            {
-                await sluice.DisposeAsync();
-            }
-
-            foreach (var backend in backends)
-            {
-                await backend.DisposeAsync();
-            }
-
-            dir.Dispose();
+            await StopAsync(nginx, sluice, backends, dir);
             throw;
         }
+    }
+
+    /// <summary>Stops the servers (those that were started) and removes the directory.</summary>
+    private static async ValueTask StopAsync(NginxProcess? nginx, SluiceProcess? sluice, IEnumerable<TestBackend> backends, TempDirectory dir)
+    {
+        if (nginx is not null)
+        {
+            await nginx.DisposeAsync();
+        }
+
+        if (sluice is not null)
+        {
+            await sluice.DisposeAsync();
+        }
+
+        foreach (var backend in backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        dir.Dispose();
     }
 
     private static string Write(TempDirectory dir, string who, string template, (int First, int Second) ports, List<TestBackend> backends)
@@ -335,13 +341,6 @@ public sealed partial class DifferentialRig : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _client.Dispose();
-        await _nginx.DisposeAsync();
-        await _sluice.DisposeAsync();
-        foreach (var backend in Backends)
-        {
-            await backend.DisposeAsync();
-        }
-
-        _dir.Dispose();
+        await StopAsync(_nginx, _sluice, Backends, _dir);
     }
 }

@@ -236,7 +236,8 @@ public static class NginxUri
         }
 
     Done:
-        result = new ParsedUri(Decode(buffer[..u]), args);
+        // Bytes that are not UTF-8 stay themselves (RawBytes): "%E9" goes back out as the byte E9, as nginx has it.
+        result = new ParsedUri(RawBytes.Decode(buffer[..u]), args);
         return true;
     }
 
@@ -287,10 +288,4 @@ public static class NginxUri
         var c = ch | 0x20;
         return c is >= 'a' and <= 'f' ? c - 'a' + 10 : -1;
     }
-
-    /// <summary>
-    /// Decoded bytes as text: UTF-8, with any byte that is not part of valid UTF-8 kept as itself (<see cref="RawBytes"/>),
-    /// so the log, a response or the upstream gets back the bytes nginx has — "%E9" stays the byte E9, not "é"'s two.
-    /// </summary>
-    private static string Decode(ReadOnlySpan<byte> bytes) => RawBytes.Decode(bytes);
 }

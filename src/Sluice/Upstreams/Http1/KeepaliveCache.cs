@@ -206,13 +206,14 @@ public sealed class KeepaliveCache : IDisposable
 
     private void Sweep()
     {
+        var now = Stopwatch.GetTimestamp();
         foreach (var shard in _shards)
         {
             List<UpstreamConnection>? expired = null;
             lock (shard.Lock)
             {
                 // Oldest first: stop at the first one still within keepalive_timeout.
-                while (shard.Idle.First is { } oldest && (Expired(oldest.Value, Stopwatch.GetTimestamp()) || !oldest.Value.IsIdleAndOpen()))
+                while (shard.Idle.First is { } oldest && (Expired(oldest.Value, now) || !oldest.Value.IsIdleAndOpen()))
                 {
                     shard.Idle.RemoveFirst();
                     (expired ??= []).Add(oldest.Value);
