@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Sluice.Upstreams.Configuration;
@@ -120,8 +121,22 @@ public sealed class KeepaliveCacheTests : IDisposable
         cache.Return(closing);
         Assert.True(closing.IsIdleAndOpen());
 
-        // Taken at once after the close: the kernel knows, whatever the event loop has seen yet.
+        // Idle as long as a peer's keepalive timeout, and taken at once after the peer's close: the kernel knows,
+        // whatever the event loop has seen yet.
+        closing.IdleSince -= (long)(UpstreamConnection.KernelCheckAfterIdle.TotalSeconds * Stopwatch.Frequency);
         _accepted[0].Close();
+
+        Assert.Null(cache.Take(Peer));
+    }
+
+    [Fact]
+    public async Task A_connection_the_peer_closed_is_known_closed_from_the_event_loop_and_never_handed_out()
+    {
+        using var cache = new KeepaliveCache(Settings, TimeProvider.System);
+        var closing = await ConnectAsync();
+        cache.Return(closing);
+        _accepted[0].Close();
+        await WaitUntilAsync(() => !closing.IsIdleAndOpen());
 
         Assert.Null(cache.Take(Peer));
     }

@@ -252,7 +252,10 @@ public sealed class HttpListeners : IAsyncDisposable
             WaitForDataBeforeAllocatingBuffer = false,
             CreateBoundListenSocket = endPoint => CreateListenSocket(endPoint, listen),
         };
-        var transport = new SocketTransportFactory(Options.Create(transportOptions), NullLoggerFactory.Instance);
+        var sockets = new SocketTransportFactory(Options.Create(transportOptions), NullLoggerFactory.Instance);
+
+        // TCP connections run on Sluice's own event loops (Transport/), with their upstream connections.
+        var transport = new Transport.LoopTransportFactory(endPoint => CreateListenSocket(endPoint, listen), listen.Backlog, core.TcpNodelay, sockets);
         return new KestrelServer(Options.Create(options), transport, NullLoggerFactory.Instance);
     }
 }

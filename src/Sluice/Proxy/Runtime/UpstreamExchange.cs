@@ -1193,7 +1193,7 @@ internal sealed class UpstreamExchange
 
             while (true)
             {
-                var read = await connection.Socket.ReceiveAsync(buffer, SocketFlags.None, idle.Token).ConfigureAwait(false);
+                var read = await connection.Io.ReceiveAsync(buffer, idle.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return;
@@ -1228,12 +1228,7 @@ internal sealed class UpstreamExchange
                 }
 
                 idle.CancelAfter(idleTimeout);
-                var data = buffer.AsMemory(0, read);
-                while (!data.IsEmpty)
-                {
-                    var sent = await connection.Socket.SendAsync(data, SocketFlags.None, idle.Token).ConfigureAwait(false);
-                    data = data[sent..];
-                }
+                await connection.Io.SendAsync(buffer.AsMemory(0, read), idle.Token).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)

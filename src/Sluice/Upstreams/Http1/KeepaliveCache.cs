@@ -73,11 +73,11 @@ public sealed class KeepaliveCache : IDisposable
         while (TakeNewest(shard, peer, loop) is { } connection)
         {
             // nginx watches its idle connections and closes one the moment the peer closes it (or sends
-            // anything); one poll(2) as a connection leaves the cache sees the same. A request then meets a
-            // closed connection only when the peer closes it just as the request arrives, and nginx's rules
-            // for that (a failure, one more try) apply in the caller. (A read posted while the connection is idle
-            // would save the poll, but its completion reaches the event loop later than the peer's FIN reaches the
-            // kernel: a request arriving in between took a closed connection — KeepaliveTests catches it.)
+            // anything); the event loop's readiness flags tell the same as a connection leaves the cache, and a
+            // connection idle for a second or more is also checked with the kernel (see
+            // UpstreamConnection.KernelCheckAfterIdle). A request then meets a closed connection only when the peer
+            // closes it just as the request arrives, and nginx's rules for that (a failure, one more try) apply in
+            // the caller.
             if (connection.IsIdleAndOpen())
             {
                 connection.Reused = true;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Sluice.Transport;
 
 namespace Sluice.Upstreams.Http1;
 
@@ -20,6 +21,8 @@ public sealed class UpstreamConnection : IDisposable
     private UpstreamConnection(Socket socket, EndPoint peer, int bufferSize)
     {
         Socket = socket;
+        Io = new LoopSocket(socket, EpollLoops.Current, readReady: false, registered: false);
+        HomeLoop = Io.Loop.Number;
         Peer = peer;
         BufferSize = bufferSize;
         CreatedAt = Stopwatch.GetTimestamp();
@@ -37,6 +40,9 @@ public sealed class UpstreamConnection : IDisposable
     internal LinkedListNode<UpstreamConnection> CacheNode { get; }
 
     public Socket Socket { get; }
+
+    /// <summary>The socket's reads and writes, on the event loop of the thread that opened the connection.</summary>
+    internal LoopSocket Io { get; }
 
     /// <summary>The peer's address: connections are cached and found again by it.</summary>
     public EndPoint Peer { get; }
@@ -98,12 +104,14 @@ public sealed class UpstreamConnection : IDisposable
             socket.DualMode = true;
         }
 
+        socket.Blocking = false;
+
         var connection = new UpstreamConnection(socket, peer, bufferSize);
         using var registration = aborted.UnsafeRegister(static s => ((UpstreamConnection)s!).Cancel(CancelReason.Client), connection);
         try
         {
             connection.Arm(timeout);
-            await socket.ConnectAsync(peer, connection._cancel.Token).ConfigureAwait(false);
+            await connection.Io.ConnectAsync(peer, connection._cancel.Token).ConfigureAwait(false);
             connection.StopTimer();
             return connection;
         }
@@ -133,7 +141,18 @@ public sealed class UpstreamConnection : IDisposable
             while (!data.IsEmpty)
             {
                 Arm(timeout);
-                var sent = await Socket.SendAsync(data, SocketFlags.None, _cancel.Token).ConfigureAwait(false);
+                var sent = Io.TrySend(data.Span);
+                if (sent == -LinuxSockets.EAGAIN)
+                {
+                    await Io.WaitWritableAsync(_cancel.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (sent < 0)
+                {
+                    throw LinuxSockets.Error(-sent);
+                }
+
                 data = data[sent..];
             }
         }
@@ -151,7 +170,7 @@ public sealed class UpstreamConnection : IDisposable
     public ValueTask<int> ReceiveAsync(Memory<byte> destination, TimeSpan timeout)
     {
         Arm(timeout);
-        var pending = Socket.ReceiveAsync(destination, SocketFlags.None, _cancel.Token);
+        var pending = Io.ReceiveAsync(destination, _cancel.Token);
         if (pending.IsCompleted)
         {
             StopTimer();
@@ -166,12 +185,7 @@ public sealed class UpstreamConnection : IDisposable
     {
         try
         {
-            var received = await pending.ConfigureAwait(false);
-
-            // A read that had to wait completes on the thread of the event loop this socket belongs to (socket
-            // completions run inline): the connection's home, see KeepaliveCache.
-            HomeLoop = EventLoop.Current;
-            return received;
+            return await pending.ConfigureAwait(false);
         }
         finally
         {
@@ -179,7 +193,7 @@ public sealed class UpstreamConnection : IDisposable
         }
     }
 
-    /// <summary>The <see cref="EventLoop"/> this connection's socket events run on, once a read has waited; 0 before.</summary>
+    /// <summary>The <see cref="EventLoop"/> this connection's socket events run on: its home, see KeepaliveCache.</summary>
     public int HomeLoop { get; internal set; }
 
     /// <summary>No timer while the connection waits in the keepalive cache or for the client.</summary>
@@ -233,19 +247,24 @@ public sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>
+    /// How long a connection may have been idle before its idle check asks the kernel rather than trusting the
+    /// event loop alone. A peer closes an idle connection when its own keepalive timeout ends (a second or more for
+    /// every common server): by then the check looks at the socket itself, so the close cannot be missed in the
+    /// moment between its arrival and its event reaching the loop. The kernel is asked too when the check runs on
+    /// another thread than the connection's loop (whose events may lag behind it); a connection checked on its
+    /// own loop and idle for less, the busy case, costs no system call: a close that arrived before the request
+    /// did was handled first, in the order the loop's events came.
+    /// </summary>
+    internal static readonly TimeSpan KernelCheckAfterIdle = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Whether an idle connection is still usable: the peer has neither closed it nor sent anything
-    /// (nginx closes a cached connection on any read event; we look when taking it from the cache).
+    /// (nginx closes a cached connection on any read event; we look at the loop's readiness flags when taking it).
     /// </summary>
     public bool IsIdleAndOpen()
     {
-        try
-        {
-            return !_cancel.IsCancellationRequested && !Socket.Poll(0, SelectMode.SelectRead);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
+        return !_cancel.IsCancellationRequested
+            && Io.IsIdleAndOpen(askKernel: HomeLoop != EventLoop.Current || Stopwatch.GetElapsedTime(IdleSince) >= KernelCheckAfterIdle);
     }
 
     /// <summary>Takes a body byte that came with the head, or with an earlier read, out of the buffer.</summary>
@@ -275,7 +294,7 @@ public sealed class UpstreamConnection : IDisposable
         Start = End;
         ReleaseBuffer();
         ConnectionDeadlines.Remove(this);
-        Socket.Dispose();
+        Io.Close();
         _cancel.Dispose();
     }
 }
