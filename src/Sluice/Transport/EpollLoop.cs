@@ -181,9 +181,14 @@ internal static class EpollLoops
         {
             var loops = s_loops.Value;
             var number = Upstreams.Http1.EventLoop.Current;
-            return number > 0 && number <= loops.Length
-                ? loops[number - 1]
-                : loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
+            return number > 0 && number <= loops.Length ? loops[number - 1] : Next();
         }
+    }
+
+    /// <summary>The loops in turn.</summary>
+    public static EpollLoop Next()
+    {
+        var loops = s_loops.Value;
+        return loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
     }
 }
