@@ -111,11 +111,13 @@ internal sealed class LoopConnection : ConnectionContext,
         {
             while (true)
             {
+                // Wait before taking a buffer: an idle connection (a keep-alive client between requests, an SSE
+                // client) holds none. Whether input may be there is the loop's flag, so this costs no system call.
+                await _socket.WaitReadableAsync(CancellationToken.None).ConfigureAwait(false);
                 var buffer = input.GetMemory(MinimumReadBuffer);
                 var read = _socket.TryReceive(buffer.Span);
                 if (read == -LinuxSockets.EAGAIN)
                 {
-                    await _socket.WaitReadableAsync(CancellationToken.None).ConfigureAwait(false);
                     continue;
                 }
 

@@ -96,12 +96,20 @@ public sealed partial class AccessLogDifferentialTests : IClassFixture<AccessLog
             var sluice = await LogLines.WaitForAsync(Path.Combine(_rig.SluiceLogs, log), requests.Length - 1);
             _output.WriteLine($"{log}\nnginx:\n  {string.Join("\n  ", nginx)}\nsluice:\n  {string.Join("\n  ", sluice)}");
             Assert.Equal(nginx.Count, sluice.Count);
+
+            // Paired by request: nginx's single worker writes them in the order they ended; Sluice's event loops may
+            // swap two requests of different connections that ended close together (docs/configuration.md).
+            nginx = [.. nginx.OrderBy(RequestOf, StringComparer.Ordinal)];
+            sluice = [.. sluice.OrderBy(RequestOf, StringComparer.Ordinal)];
             for (var i = 0; i < nginx.Count; i++)
             {
                 CompareLine(nginx[i], sluice[i]);
             }
         }
     }
+
+    /// <summary>The quoted request line of an access log line (every request of the test is a distinct one).</summary>
+    private static string RequestOf(string line) => line[line.IndexOf('"', StringComparison.Ordinal)..];
 
     /// <summary>Equal after masking times, ports and the backend chosen (round robin may start elsewhere); timings plausible.</summary>
     private static void CompareLine(string nginx, string sluice)
