@@ -5,9 +5,11 @@ using Sluice.Hosting;
 // left ignored would stay ignored, and "sluice -s quit" would do nothing.
 UnixProcess.StopIgnoringControlSignals();
 
-// Socket completions run on the epoll thread instead of hopping to the thread pool: Sluice's request path
-// never blocks, and the hop (a futex wake and a context switch per read) is much of a proxy's cost. Read by
-// the runtime when the first socket is made, so it must be set before anything opens one.
+// Client and upstream TCP sockets run on Sluice's own event loops (src/Sluice/Transport); what still uses .NET's
+// socket engine (Unix-domain listeners, the demo's Redis client) has its completions run on the epoll thread
+// instead of hopping to the thread pool: Sluice's request path never blocks, and the hop (a futex wake and a
+// context switch per read) is much of a proxy's cost. Read by the runtime when the first socket is made, so it
+// must be set before anything opens one.
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
 {
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");

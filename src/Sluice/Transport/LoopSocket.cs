@@ -362,31 +362,31 @@ internal sealed class LoopSocket : IEpollHandler
 
     public void OnEvents(uint events)
     {
-        bool wakeReader = false, wakeWriter = false;
+        CancellationTokenRegistration? reader = null, writer = null;
         lock (_lock)
         {
             if ((events & (LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)) != 0)
             {
                 _readReady = true;
                 _peerClosed |= (events & (LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)) != 0;
-                wakeReader = _read.Waiting;
+                reader = _read.TakeLocked();
             }
 
             if ((events & (LinuxSockets.EpollOut | LinuxSockets.EpollHup | LinuxSockets.EpollErr)) != 0)
             {
                 _writeReady = true;
-                wakeWriter = _write.Waiting;
+                writer = _write.TakeLocked();
             }
         }
 
-        if (wakeReader)
+        if (reader is { } wakeReader)
         {
-            _read.Succeed();
+            _read.Succeed(wakeReader);
         }
 
-        if (wakeWriter)
+        if (writer is { } wakeWriter)
         {
-            _write.Succeed();
+            _write.Succeed(wakeWriter);
         }
     }
 
@@ -407,7 +407,7 @@ internal sealed class LoopSocket : IEpollHandler
         private CancellationToken _cancel;
 
         /// <summary>A wait is pending (read and written under the owner's lock).</summary>
-        public bool Waiting { get; private set; }
+        private bool Waiting { get; set; }
 
         /// <summary>Called under the owner's lock when the socket is not ready.</summary>
         public ValueTask Begin(CancellationToken cancel)
@@ -427,13 +427,11 @@ internal sealed class LoopSocket : IEpollHandler
             return new ValueTask(this, version);
         }
 
-        public void Succeed()
+        /// <summary>Wakes the waiter ended by <see cref="TakeLocked"/>.</summary>
+        public void Succeed(CancellationTokenRegistration registration)
         {
-            if (Take() is { } registration)
-            {
-                registration.Unregister();
-                _core.SetResult(true);
-            }
+            registration.Unregister();
+            _core.SetResult(true);
         }
 
         public void Fail(Exception error)
@@ -450,16 +448,22 @@ internal sealed class LoopSocket : IEpollHandler
         {
             lock (owner._lock)
             {
-                if (!Waiting)
-                {
-                    return null;
-                }
-
-                Waiting = false;
-                var registration = _registration;
-                _registration = default;
-                return registration;
+                return TakeLocked();
             }
+        }
+
+        /// <summary><see cref="Take"/> for a caller that holds the owner's lock already.</summary>
+        public CancellationTokenRegistration? TakeLocked()
+        {
+            if (!Waiting)
+            {
+                return null;
+            }
+
+            Waiting = false;
+            var registration = _registration;
+            _registration = default;
+            return registration;
         }
 
         private void Cancelled()
